@@ -1,0 +1,238 @@
+import re
+from dataclasses import dataclass
+from itertools import groupby
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+from taggit.managers import TaggableManager
+
+from posts.rendering import reading_minutes, render_markdown
+
+DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
+
+
+class Series(models.Model):
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    description = models.TextField(blank=True, help_text="Markdown, shown on the series page.")
+    description_html = models.TextField(blank=True, editable=False)
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name_plural = "series"
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = slugify(self.title)
+        self.description_html = render_markdown(self.description)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("posts:series", kwargs={"slug": self.slug})
+
+
+class PostQuerySet(models.QuerySet):
+    def published(self):
+        """The one definition of public: published, and its time has come."""
+        return self.filter(status=Post.Status.PUBLISHED, published_at__lte=timezone.now())
+
+    def for_listing(self):
+        return self.select_related("author").prefetch_related("tags")
+
+
+class Post(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(
+        max_length=200,
+        unique=True,
+        blank=True,
+        help_text="The last part of the post's address. Filled from the title if left empty.",
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="posts"
+    )
+    summary = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="One or two plain sentences for search engines, link previews and feeds.",
+    )
+    body = models.TextField(
+        help_text=(
+            "Markdown: ## headings, **bold**, [links](https://example.org), footnotes[^1], "
+            "tables and ``` fenced code. Unsafe HTML is removed when the post is saved."
+        )
+    )
+    body_html = models.TextField(blank=True, editable=False)
+    reading_minutes = models.PositiveSmallIntegerField(default=1, editable=False)
+    status = models.CharField(max_length=10, choices=Status, default=Status.DRAFT)
+    published_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the post goes public. Leave empty to use the moment you publish; "
+        "a future time schedules it.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    tags = TaggableManager(blank=True, help_text="Comma-separated; case does not matter.")
+    series = models.ManyToManyField(Series, through="SeriesPart", related_name="posts", blank=True)
+
+    objects = PostQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+        get_latest_by = "published_at"
+        indexes = [models.Index(fields=["status", "-published_at"], name="post_public_idx")]
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = slugify(self.title)
+        if self.status == self.Status.PUBLISHED and self.published_at is None:
+            self.published_at = timezone.now()
+        self.body_html = render_markdown(self.body)
+        self.reading_minutes = reading_minutes(self.body)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("posts:post", kwargs={"slug": self.slug})
+
+    def clean(self):
+        if not self.slug and self.title:
+            self.slug = slugify(self.title)
+            if not self.slug:
+                raise ValidationError({"slug": "Enter a slug: the title has no letters to use."})
+        if self.status == self.Status.PUBLISHED and self.published_at is None:
+            self.published_at = timezone.now()
+
+    def series_places(self):
+        """This post's place in each of its series, with the published parts around it."""
+        parts = (
+            SeriesPart.objects.filter(series__parts__post=self)
+            .filter(models.Q(post__in=Post.objects.published()) | models.Q(post=self))
+            .select_related("series", "post")
+            .order_by("series__title", "series_id", "position")
+        )
+        places = []
+        for _, group in groupby(parts, key=lambda part: part.series_id):
+            group = list(group)
+            posts = [part.post for part in group]
+            index = next(i for i, post in enumerate(posts) if post.pk == self.pk)
+            places.append(
+                SeriesPlace(
+                    series=group[0].series,
+                    number=index + 1,
+                    total=len(posts),
+                    previous=posts[index - 1] if index > 0 else None,
+                    next=posts[index + 1] if index + 1 < len(posts) else None,
+                )
+            )
+        return places
+
+    @property
+    def is_published(self):
+        return (
+            self.status == self.Status.PUBLISHED
+            and self.published_at is not None
+            and self.published_at <= timezone.now()
+        )
+
+
+class SeriesPart(models.Model):
+    """A post's place in a series; a post may be part of several."""
+
+    series = models.ForeignKey(Series, on_delete=models.CASCADE, related_name="parts")
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="series_parts")
+    position = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
+
+    class Meta:
+        ordering = ["series", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["series", "position"], name="unique_position_in_series"
+            ),
+            models.UniqueConstraint(fields=["series", "post"], name="post_once_per_series"),
+        ]
+
+    def __str__(self):
+        return f"{self.series} #{self.position}: {self.post}"
+
+
+class Resource(models.Model):
+    """A numbered source a post cites, listed under it as "Resources"."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="resources")
+    number = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
+    title = models.CharField(max_length=500)
+    authors = models.CharField(max_length=500, blank=True)
+    venue = models.CharField(max_length=300, blank=True, help_text="Journal, book or site.")
+    year = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1500), MaxValueValidator(2200)]
+    )
+    url = models.URLField("URL", max_length=500, blank=True)
+    doi = models.CharField(
+        "DOI",
+        max_length=200,
+        blank=True,
+        validators=[
+            RegexValidator(r"^10\.\d{4,9}/\S+$", "Enter a DOI such as 10.1038/nature123.")
+        ],
+        help_text="For example 10.1152/physrev.00018.2018; a doi.org link is shortened to this.",
+    )
+    pmid = models.CharField(
+        "PMID",
+        max_length=12,
+        blank=True,
+        validators=[RegexValidator(r"^\d{1,10}$", "A PubMed id is digits only.")],
+    )
+
+    class Meta:
+        ordering = ["post", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["post", "number"], name="unique_resource_number")
+        ]
+
+    def __str__(self):
+        return f"[{self.number}] {self.title}"
+
+    def clean_fields(self, exclude=None):
+        # Authors paste identifiers as links or with spaces; store the bare form.
+        self.doi = DOI_PREFIX.sub("", self.doi.strip())
+        self.pmid = self.pmid.strip()
+        super().clean_fields(exclude=exclude)
+
+    @property
+    def anchor(self):
+        return f"resource-{self.number}"
+
+    @property
+    def doi_url(self):
+        return f"https://doi.org/{self.doi}" if self.doi else ""
+
+    @property
+    def pubmed_url(self):
+        return f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/" if self.pmid else ""
+
+
+@dataclass(frozen=True)
+class SeriesPlace:
+    """Where a post stands in one series, counting only published parts."""
+
+    series: Series
+    number: int
+    total: int
+    previous: Post | None
+    next: Post | None

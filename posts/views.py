@@ -1,0 +1,113 @@
+import datetime
+from itertools import groupby
+
+from django.conf import settings
+from django.core.paginator import InvalidPage, Paginator
+from django.db.models import Count
+from django.db.models.functions import TruncMonth
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from taggit.models import Tag
+
+from posts.models import Post, Series
+
+
+def paginate(request, queryset, *, allow_empty=True):
+    """The requested page of `queryset`; a bad or out-of-range page number is a 404."""
+    paginator = Paginator(
+        queryset, settings.GUTBRAIN_POSTS_PER_PAGE, allow_empty_first_page=allow_empty
+    )
+    try:
+        return paginator.page(request.GET.get("page", 1))
+    except InvalidPage as error:
+        raise Http404(str(error)) from error
+
+
+def home(request):
+    page = paginate(request, Post.objects.published().for_listing())
+    return render(request, "posts/home.html", {"page": page})
+
+
+def post_detail(request, slug):
+    post = get_object_or_404(
+        Post.objects.published().select_related("author").prefetch_related("tags", "resources"),
+        slug=slug,
+    )
+    return render(
+        request,
+        "posts/post_detail.html",
+        {"post": post, "series_places": post.series_places()},
+    )
+
+
+def tag_detail(request, slug):
+    tag = get_object_or_404(Tag, slug=slug)
+    # A tag used only by drafts is not public yet.
+    page = paginate(
+        request, Post.objects.published().filter(tags=tag).for_listing(), allow_empty=False
+    )
+    return render(request, "posts/tag_detail.html", {"tag": tag, "page": page})
+
+
+def series_list(request):
+    series_list = (
+        Series.objects.filter(parts__post__in=Post.objects.published())
+        .annotate(published_parts=Count("parts"))
+        .order_by("title")
+    )
+    return render(request, "posts/series_list.html", {"series_list": series_list})
+
+
+def series_detail(request, slug):
+    series = get_object_or_404(Series, slug=slug)
+    parts = (
+        series.parts.filter(post__in=Post.objects.published())
+        .select_related("post__author")
+        .prefetch_related("post__tags")
+        .order_by("position")
+    )
+    return render(request, "posts/series_detail.html", {"series": series, "parts": parts})
+
+
+def archive(request):
+    months = (
+        Post.objects.published()
+        .annotate(month=TruncMonth("published_at"))
+        .values("month")
+        .annotate(count=Count("id"))
+        .order_by("-month")
+    )
+    years = [
+        {"year": year, "months": list(group)}
+        for year, group in groupby(months, key=lambda row: row["month"].year)
+    ]
+    for year in years:
+        year["count"] = sum(row["count"] for row in year["months"])
+    return render(request, "posts/archive.html", {"years": years})
+
+
+def _local_datetime(year, month):
+    try:
+        return timezone.make_aware(datetime.datetime(year, month, 1))
+    except ValueError as error:
+        raise Http404("No such date.") from error
+
+
+def archive_year(request, year):
+    start, end = _local_datetime(year, 1), _local_datetime(year + 1, 1)
+    posts = Post.objects.published().filter(published_at__gte=start, published_at__lt=end)
+    page = paginate(request, posts.for_listing(), allow_empty=False)
+    return render(
+        request, "posts/archive_period.html", {"page": page, "period": start, "by": "year"}
+    )
+
+
+def archive_month(request, year, month):
+    start = _local_datetime(year, month)
+    end = _local_datetime(year + month // 12, month % 12 + 1)
+    posts = Post.objects.published().filter(published_at__gte=start, published_at__lt=end)
+    page = paginate(request, posts.for_listing(), allow_empty=False)
+    return render(
+        request, "posts/archive_period.html", {"page": page, "period": start, "by": "month"}
+    )

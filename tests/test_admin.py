@@ -1,0 +1,146 @@
+import pytest
+from django.urls import reverse
+from pytest_django.asserts import assertContains
+from taggit.models import Tag
+
+from posts.models import Post, Series, SeriesPart
+
+pytestmark = pytest.mark.django_db
+
+
+def inline_management(prefix, total=0):
+    return {
+        f"{prefix}-TOTAL_FORMS": str(total),
+        f"{prefix}-INITIAL_FORMS": "0",
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
+
+
+def post_form(author, **overrides):
+    data = {
+        "title": "Sleep and the Microbiome",
+        "slug": "sleep-and-the-microbiome",
+        "author": str(author.pk),
+        "summary": "How a short night shifts the gut's bacteria.",
+        "body": "## Why sleep\n\nIt matters.",
+        "status": "published",
+        "published_at_0": "",
+        "published_at_1": "",
+        "tags": "Sleep, Gut Health",
+        **inline_management("series_parts"),
+        **inline_management("resources"),
+    }
+    data.update(overrides)
+    return data
+
+
+def test_writing_and_publishing_a_post_shows_it_to_readers(admin_client, admin_user, client):
+    """A post written in the admin with two tags is on the home page and its tag pages."""
+    response = admin_client.post(reverse("admin:posts_post_add"), post_form(admin_user))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    post = Post.objects.get(slug="sleep-and-the-microbiome")
+    assert post.is_published
+    assert sorted(t.name for t in post.tags.all()) == ["Gut Health", "Sleep"]
+    assert post.body_html == '<h2 id="md-why-sleep">Why sleep</h2>\n<p>It matters.</p>'
+    assertContains(client.get(reverse("posts:home")), "Sleep and the Microbiome")
+    for tag in ("sleep", "gut-health"):
+        assertContains(client.get(reverse("posts:tag", args=[tag])), "Sleep and the Microbiome")
+
+
+def test_a_taken_slug_is_a_form_error_on_the_slug(admin_client, admin_user, make_post):
+    """Saving with a slug another post has names the slug field and saves nothing."""
+    make_post(slug="sleep-and-the-microbiome")
+    response = admin_client.post(reverse("admin:posts_post_add"), post_form(admin_user))
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    assert "slug" in form.errors
+    assertContains(response, "Post with this Slug already exists.")
+    assert Post.objects.count() == 1
+
+
+def test_an_empty_slug_is_filled_from_the_title(admin_client, admin_user):
+    """Leaving the slug empty takes it from the title."""
+    admin_client.post(reverse("admin:posts_post_add"), post_form(admin_user, slug=""))
+    assert Post.objects.get().slug == "sleep-and-the-microbiome"
+
+
+def test_a_missing_title_is_a_form_error_and_saves_nothing(admin_client, admin_user):
+    """A form with a missing field gets a message, and nothing is half-saved."""
+    response = admin_client.post(
+        reverse("admin:posts_post_add"), post_form(admin_user, title="", slug="")
+    )
+    assert "title" in response.context["adminform"].form.errors
+    assert not Post.objects.exists()
+
+
+def test_a_bad_resource_rolls_back_the_whole_post(admin_client, admin_user):
+    """An invalid resource in the inline keeps the post from being saved at all."""
+    data = post_form(admin_user, **inline_management("resources", total=1))
+    data.update({"resources-0-number": "1", "resources-0-title": "Study", "resources-0-doi": "x"})
+    response = admin_client.post(reverse("admin:posts_post_add"), data)
+    assert response.status_code == 200
+    assertContains(response, "Enter a DOI such as")
+    assert not Post.objects.exists()
+
+
+def test_post_list_shows_status_series_and_tags_and_filters(admin_client, make_post):
+    """The list shows what an editor scans for, and filters by status, tag and series."""
+    series = Series.objects.create(title="Gut and Mind")
+    post = make_post(title="Listed post", tags=["Gut Health"])
+    make_post(title="A draft", status=Post.Status.DRAFT)
+    SeriesPart.objects.create(series=series, post=post, position=1)
+    url = reverse("admin:posts_post_changelist")
+    response = admin_client.get(url)
+    assertContains(response, "Listed post")
+    assertContains(response, '<td class="field-series_titles">Gut and Mind</td>', html=True)
+    assertContains(response, '<td class="field-tag_names">Gut Health</td>', html=True)
+    drafts = admin_client.get(url, {"status__exact": "draft"})
+    assertContains(drafts, "A draft")
+    assert "Listed post" not in drafts.content.decode()
+    tag = Tag.objects.get(name="Gut Health")
+    by_tag = admin_client.get(url, {"tags__id__exact": tag.pk})
+    assert [p.title for p in by_tag.context["cl"].result_list] == ["Listed post"]
+    by_series = admin_client.get(url, {"series__id__exact": series.pk})
+    assert [p.title for p in by_series.context["cl"].result_list] == ["Listed post"]
+    found = admin_client.get(url, {"q": "Listed"})
+    assert [p.title for p in found.context["cl"].result_list] == ["Listed post"]
+
+
+def test_add_form_has_a_roomy_markdown_field_and_prefilled_slug(admin_client):
+    """The body is a monospace Markdown field and the slug follows the title."""
+    response = admin_client.get(reverse("admin:posts_post_add"))
+    assertContains(response, 'class="markdown-source"')
+    assertContains(response, "posts/admin/post-form.css")
+    assertContains(response, "data-prepopulated-fields")
+    assertContains(response, "Markdown:")
+
+
+def test_series_admin_orders_parts_by_position(admin_client, make_post):
+    """The series form shows its posts in position order."""
+    series = Series.objects.create(title="Gut and Mind")
+    SeriesPart.objects.create(series=series, post=make_post(title="Second part"), position=2)
+    SeriesPart.objects.create(series=series, post=make_post(title="First part"), position=1)
+    response = admin_client.get(reverse("admin:posts_series_change", args=[series.pk]))
+    content = response.content.decode()
+    assert content.index("First part") < content.index("Second part")
+
+
+def test_tags_field_suggests_existing_tags(admin_client, make_post):
+    """The tags field is wired to the admin's autocomplete, which answers with matching tags."""
+    make_post(tags=["Gut Health", "Sleep"])
+    form = admin_client.get(reverse("admin:posts_post_add"))
+    assertContains(form, 'data-autocomplete-url="/admin/autocomplete/"')
+    assertContains(form, "posts/admin/tag-autocomplete.js")
+    response = admin_client.get(
+        reverse("admin:autocomplete"),
+        {"term": "gut", "app_label": "posts", "model_name": "post", "field_name": "tags"},
+    )
+    assert [r["text"] for r in response.json()["results"]] == ["Gut Health"]
+
+
+def test_tag_admin_searches_by_name(admin_client, make_post):
+    """Editors find tags by name in the tag list."""
+    make_post(tags=["Gut Health", "Sleep"])
+    tags = admin_client.get(reverse("admin:taggit_tag_changelist"), {"q": "gut"})
+    assert [t.name for t in tags.context["cl"].result_list] == ["Gut Health"]

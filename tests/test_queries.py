@@ -1,0 +1,73 @@
+"""Public pages run a fixed number of queries, however much content there is."""
+
+import pytest
+from django.urls import reverse
+
+from posts.models import Resource, Series, SeriesPart
+
+pytestmark = pytest.mark.django_db
+
+TAGS = ["Gut Health", "Mental Health", "Microbiome", "Inflammation", "Stress"]
+
+# page name -> (expected queries, what they are)
+EXPECTED_QUERIES = {
+    "home": 3,  # count, posts with authors, their tags
+    "post": 4,  # post with author, its tags, its resources, series places
+    "tag": 4,  # tag, count, posts with authors, their tags
+    "series": 3,  # series, published parts with posts and authors, their tags
+    "series_list": 1,  # series with published part counts
+    "archive": 1,  # month counts
+    "archive_month": 3,  # count, posts with authors, their tags
+}
+
+
+@pytest.fixture(params=[1, 50], ids=["1-post", "50-posts"])
+def site(request, make_post):
+    series = Series.objects.create(title="Gut and Mind")
+    posts = []
+    for position in range(1, request.param + 1):
+        post = make_post(tags=TAGS)
+        SeriesPart.objects.create(series=series, post=post, position=position)
+        Resource.objects.bulk_create(
+            Resource(post=post, number=n, title=f"Study {n}") for n in range(1, 6)
+        )
+        posts.append(post)
+    return posts
+
+
+def urls_for(posts):
+    post = posts[len(posts) // 2]
+    return {
+        "home": reverse("posts:home"),
+        "post": post.get_absolute_url(),
+        "tag": reverse("posts:tag", args=["gut-health"]),
+        "series": reverse("posts:series", args=["gut-and-mind"]),
+        "series_list": reverse("posts:series_list"),
+        "archive": reverse("posts:archive"),
+        "archive_month": reverse(
+            "posts:archive_month", args=[post.published_at.year, post.published_at.month]
+        ),
+    }
+
+
+@pytest.mark.parametrize("page", EXPECTED_QUERIES)
+def test_public_pages_run_a_constant_number_of_queries(
+    client, site, page, django_assert_num_queries
+):
+    """The count is the same with 1 post and with 50 posts of 5 tags each."""
+    url = urls_for(site)[page]
+    with django_assert_num_queries(EXPECTED_QUERIES[page]):
+        response = client.get(url)
+    content = response.content.decode()
+    count = len(site)
+    plural = "s" if count > 1 else ""
+    expected = {
+        "home": f"{site[-1].title}</a>",
+        "post": f"Part {count // 2 + 1} of {count} in",
+        "tag": f"{count} post{plural}",
+        "series": f"{site[-1].title}</a>",
+        "series_list": f"{count} part{plural}",
+        "archive": f'<span class="count">{count}</span>',
+        "archive_month": f"{count} post{plural}",
+    }
+    assert expected[page] in content

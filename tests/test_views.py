@@ -1,0 +1,185 @@
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from pytest_django.asserts import assertContains, assertNotContains
+
+from posts.models import Post, Resource, Series, SeriesPart
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def hidden_posts(make_post):
+    """A draft and a scheduled post sharing a tag and a series with a public post."""
+    series = Series.objects.create(title="Gut and Mind")
+    public = make_post(title="Public post", tags=["Gut Health"])
+    draft = make_post(title="Secret draft", status=Post.Status.DRAFT, tags=["Gut Health"])
+    scheduled = make_post(
+        title="Secret scheduled",
+        published_at=timezone.now() + timedelta(minutes=1),
+        tags=["Gut Health"],
+    )
+    for position, post in enumerate([public, draft, scheduled], start=1):
+        SeriesPart.objects.create(series=series, post=post, position=position)
+    return public, draft, scheduled
+
+
+def test_home_lists_latest_posts_with_title_date_summary_and_tags(client, make_post):
+    """The home page shows each post's title, date, summary and linked tags, newest first."""
+    older = make_post(title="Older", published_at=timezone.now() - timedelta(days=2))
+    newer = make_post(title="Newer", summary="Why the gut matters.", tags=["Gut Health"])
+    response = client.get(reverse("posts:home"))
+    assertContains(response, f'<a href="{newer.get_absolute_url()}">Newer</a>', html=True)
+    assertContains(response, "Why the gut matters.")
+    assertContains(response, '<a href="/tags/gut-health/" rel="tag">Gut Health</a>', html=True)
+    assertContains(response, newer.published_at.strftime("%B %Y"))
+    content = response.content.decode()
+    assert content.index("Newer") < content.index(older.title)
+
+
+def test_home_paginates_by_ten(client, make_post):
+    """Eleven posts make two pages; the second holds the oldest."""
+    for days in range(11):
+        make_post(title=f"Day {days} ago", published_at=timezone.now() - timedelta(days=days))
+    first = client.get(reverse("posts:home"))
+    second = client.get(reverse("posts:home"), {"page": 2})
+    assert len(first.context["page"]) == 10
+    assertContains(first, "Page 1 of 2")
+    assertContains(first, '<a href="?page=2" rel="next">Older →</a>', html=True)
+    assertContains(second, "Day 10 ago")
+    assertNotContains(second, "Day 0 ago")
+
+
+@pytest.mark.parametrize("page", ["abc", "0", "-1", "99999", "1.5", "", "9" * 40])
+def test_bad_page_numbers_are_404(client, make_post, page):
+    """A page that is not a page is a 404 in the site's style, never a 500."""
+    make_post()
+    response = client.get(reverse("posts:home"), {"page": page})
+    assertContains(response, "Page not found", status_code=404)
+
+
+def test_post_page_shows_everything_a_reader_needs(client, make_post, author):
+    """Title, author, date, reading time, linked tags, series box, body and resources."""
+    series = Series.objects.create(title="Gut and Mind")
+    first = make_post(title="How the Gut Talks to the Brain")
+    post = make_post(
+        title="The Link between Mental Health and Gut Health",
+        body="## Leaky gut\n\nRead Resource #4.",
+        tags=["Mental Health"],
+    )
+    SeriesPart.objects.create(series=series, post=first, position=1)
+    SeriesPart.objects.create(series=series, post=post, position=2)
+    Resource.objects.create(
+        post=post, number=4, title="Neuroactive potential", authors="Valles-Colomer M",
+        venue="Nature Microbiology", year=2019, doi="10.1038/s41564-018-0337-x", pmid="30718848",
+    )  # fmt: skip
+    response = client.get(post.get_absolute_url())
+    assertContains(response, "<h1>The Link between Mental Health and Gut Health</h1>", html=True)
+    assertContains(response, "By Ada Writer")
+    assertContains(response, "1 min read")
+    assertContains(
+        response, '<a href="/tags/mental-health/" rel="tag">Mental Health</a>', html=True
+    )
+    assertContains(response, "Part 2 of 2 in")
+    assertContains(
+        response, f'<a href="{first.get_absolute_url()}" rel="prev">{first.title}</a>', html=True
+    )
+    assertContains(response, '<h2 id="md-leaky-gut">Leaky gut</h2>', html=True)
+    assertContains(response, '<li id="resource-4" value="4">', count=1)
+    assertContains(response, 'href="https://doi.org/10.1038/s41564-018-0337-x"')
+    assertContains(response, 'href="https://pubmed.ncbi.nlm.nih.gov/30718848/"')
+
+
+def test_post_body_is_sanitised_on_the_page(client, make_post):
+    """Hostile Markdown reaches the reader as inert HTML."""
+    post = make_post(body='<script>alert(1)</script>[x](javascript:alert(2)) <b onclick="y">b</b>')
+    response = client.get(post.get_absolute_url())
+    assertNotContains(response, "<script>alert")
+    assertNotContains(response, "javascript:")
+    assertNotContains(response, "onclick")
+
+
+def test_unknown_slugs_are_404_in_the_site_style(client):
+    """Unknown post, tag and series addresses answer a styled 404."""
+    for url in ["/posts/nope/", "/tags/nope/", "/series/nope/", "/nowhere/"]:
+        response = client.get(url)
+        assertContains(response, "Page not found", status_code=404)
+        assertContains(response, 'class="site-header"', status_code=404)
+
+
+@pytest.mark.parametrize("url", ["/archive/0/", "/archive/10000/", "/archive/2026/0/",
+                                 "/archive/2026/13/", "/archive/1990/"])  # fmt: skip
+def test_impossible_or_empty_archive_dates_are_404(client, make_post, url):
+    """Dates outside the calendar, or without posts, are a 404."""
+    make_post()
+    assertContains(client.get(url), "Page not found", status_code=404)
+
+
+def test_drafts_and_scheduled_posts_never_appear(client, hidden_posts):
+    """Only published() posts reach the home, tag, series, archive and post pages."""
+    public, draft, scheduled = hidden_posts
+    year, month = public.published_at.year, public.published_at.month
+    urls = [
+        reverse("posts:home"),
+        reverse("posts:tag", args=["gut-health"]),
+        reverse("posts:series", args=["gut-and-mind"]),
+        reverse("posts:series_list"),
+        reverse("posts:archive"),
+        reverse("posts:archive_year", args=[year]),
+        reverse("posts:archive_month", args=[year, month]),
+        public.get_absolute_url(),
+    ]
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assertNotContains(response, "Secret")
+    assertContains(client.get(public.get_absolute_url()), "Part 1 of 1 in")
+    for post in (draft, scheduled):
+        assert client.get(post.get_absolute_url()).status_code == 404
+
+
+def test_a_tag_used_only_by_drafts_is_not_public(client, make_post):
+    """The tag page of an unpublished tag is a 404, so draft tags do not leak."""
+    make_post(status=Post.Status.DRAFT, tags=["Embargoed"])
+    assert client.get(reverse("posts:tag", args=["embargoed"])).status_code == 404
+
+
+def test_tag_page_lists_its_posts(client, make_post):
+    """A tag page lists the published posts with the tag, and counts them."""
+    make_post(title="Tagged one", tags=["Sleep"])
+    make_post(title="Untagged one")
+    response = client.get(reverse("posts:tag", args=["sleep"]))
+    assertContains(response, "Tagged one")
+    assertNotContains(response, "Untagged one")
+    assertContains(response, "1 post")
+
+
+def test_series_page_lists_public_parts_in_order(client, make_post):
+    """Parts appear by position, numbered among the published parts."""
+    series = Series.objects.create(title="Gut and Mind", description="All about *it*.")
+    for position, title in [(3, "Third"), (1, "First"), (2, "Second")]:
+        SeriesPart.objects.create(series=series, post=make_post(title=title), position=position)
+    response = client.get(series.get_absolute_url())
+    content = response.content.decode()
+    assert content.index("First") < content.index("Second") < content.index("Third")
+    assertContains(response, "<p>All about <em>it</em>.</p>", html=True)
+    assertContains(response, "Part 3")
+    listing = client.get(reverse("posts:series_list"))
+    assertContains(listing, "3 parts")
+
+
+def test_archive_counts_posts_by_year_and_month(client, make_post):
+    """The archive lists months with post counts and links to each period."""
+    make_post(published_at=timezone.make_aware(timezone.datetime(2025, 3, 2, 12)))
+    make_post(published_at=timezone.make_aware(timezone.datetime(2025, 3, 20, 12)))
+    make_post(published_at=timezone.make_aware(timezone.datetime(2026, 1, 5, 12)))
+    response = client.get(reverse("posts:archive"))
+    assert [(y["year"], y["count"]) for y in response.context["years"]] == [(2026, 1), (2025, 2)]
+    assertContains(response, '<a href="/archive/2025/3/">March</a>', html=True)
+    month = client.get(reverse("posts:archive_month", args=[2025, 3]))
+    assertContains(month, "2 posts")
+    assertContains(month, "March 2025")
+    year = client.get(reverse("posts:archive_year", args=[2026]))
+    assertContains(year, "1 post")
