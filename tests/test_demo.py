@@ -1,0 +1,115 @@
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+from pytest_django.asserts import assertContains
+
+from posts.models import Post, Resource, Series, SeriesPart
+
+pytestmark = pytest.mark.django_db
+
+SEED_SLUG = "the-link-between-mental-health-and-gut-health"
+
+
+def load_demo():
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    return out.getvalue()
+
+
+def snapshot():
+    return {
+        "posts": list(Post.objects.order_by("pk").values()),
+        "series": list(Series.objects.order_by("pk").values()),
+        "parts": list(SeriesPart.objects.order_by("pk").values()),
+        "resources": list(Resource.objects.order_by("pk").values()),
+        "tags": sorted((p.slug, t.name) for p in Post.objects.all() for t in p.tags.all()),
+        "users": list(get_user_model().objects.order_by("pk").values()),
+    }
+
+
+def test_demo_loads_the_three_part_series():
+    """The demo is the seed post and the two earlier posts it builds on, in one series."""
+    output = load_demo()
+    assert "Admin login: user 'demo', password 'gutbrain-demo'" in output
+    demo = get_user_model().objects.get(username="demo")
+    assert demo.is_staff and demo.check_password("gutbrain-demo")
+    series = Series.objects.get(slug="gut-and-mind")
+    parts = [(p.position, p.post.slug) for p in series.parts.select_related("post")]
+    assert parts == [
+        (1, "how-the-gut-talks-to-the-brain"),
+        (2, "what-throws-the-microbiome-off-balance"),
+        (3, SEED_SLUG),
+    ]
+    seed = Post.objects.get(slug=SEED_SLUG)
+    assert seed.is_published and seed.author == demo
+    assert seed.title == "The Link between Mental Health and Gut Health"
+    assert {"Gut Health", "Mental Health"} <= {t.name for t in seed.tags.all()}
+    assert seed.resources.filter(number=4).exists()
+    assert seed.resources.count() >= 4
+    assert "Read Resource #4" in seed.body_html
+    assert "<ol>" in seed.body_html
+    assert '<h2 id="md-intestinal-hyperpermeability-aka-leaky-gut-syndrome">' in seed.body_html
+    assert 'href="/posts/how-the-gut-talks-to-the-brain/">review here</a>' in seed.body_html
+
+
+def test_loading_the_demo_twice_changes_nothing():
+    """A second run leaves every row as it was, timestamps included."""
+    load_demo()
+    before = snapshot()
+    output = load_demo()
+    assert "Imported 0 new, 0 updated, 4 unchanged." in output
+    assert snapshot() == before
+
+
+def test_seed_post_page_reads_as_part_three(client):
+    """The seed post's page shows its place in the series and its resources."""
+    load_demo()
+    response = client.get(Post.objects.get(slug=SEED_SLUG).get_absolute_url())
+    assertContains(response, "Part 3 of 3 in")
+    assertContains(response, '<li id="resource-4" value="4">')
+    assertContains(response, "What Throws the Microbiome Off Balance")
+
+
+def test_import_updates_a_changed_file(tmp_path, author):
+    """Editing a file and importing again updates just that post."""
+    (tmp_path / "posts").mkdir()
+    source = tmp_path / "posts" / "a.md"
+    source.write_text(
+        "---\ntitle: First title\nslug: a\nstatus: draft\nauthor: ada\n"
+        "tags: [Sleep]\n---\n\nHello.\n"
+    )
+    call_command("import_markdown", tmp_path, stdout=StringIO())
+    source.write_text(source.read_text().replace("First title", "Second title"))
+    out = StringIO()
+    call_command("import_markdown", tmp_path, stdout=out)
+    assert "0 new, 1 updated" in out.getvalue()
+    post = Post.objects.get(slug="a")
+    assert post.title == "Second title" and post.body_html == "<p>Hello.</p>"
+    assert [t.name for t in post.tags.all()] == ["Sleep"]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("no front matter", "no front matter"),
+        ("---\ntitle: [unclosed\n---\nx", "not valid YAML"),
+        ("---\ntitle: T\nauthor: nobody\n---\nx", "no user named 'nobody'"),
+        ("---\ntitle: T\nauthor: ada\npublished_at: soon\n---\nx", "not a date and time"),
+        ("---\ntitle: T\nauthor: ada\nseries: [{slug: none, position: 1}]\n---\nx", "no series"),
+        (
+            "---\ntitle: T\nauthor: ada\nresources: [{number: 1, title: R, doi: bad}]\n---\nx",
+            "doi: Enter a DOI",
+        ),
+    ],
+)
+def test_a_bad_file_is_a_clear_error_and_imports_nothing(tmp_path, author, content, message):
+    """One bad file stops the import with its name and reason; no post is half-saved."""
+    (tmp_path / "posts").mkdir()
+    (tmp_path / "posts" / "0-good.md").write_text("---\ntitle: Good\nauthor: ada\n---\nFine.\n")
+    (tmp_path / "posts" / "1-bad.md").write_text(content)
+    with pytest.raises(CommandError, match=message) as error:
+        call_command("import_markdown", tmp_path, stdout=StringIO())
+    assert "1-bad.md" in str(error.value)
+    assert not Post.objects.exists()
