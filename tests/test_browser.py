@@ -1,0 +1,235 @@
+"""Reader pages in a real browser (Debian's headless Chromium, driven by Playwright).
+
+The demo content is loaded before Playwright starts: Playwright's sync API keeps an asyncio
+loop running in this thread, and Django refuses ORM calls while one is running. For the same
+reason the browser is started per test, not per module: pytest-django flushes the database
+in this thread after every `live_server` test, and that flush must run after the browser stops.
+"""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import expect, sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
+
+PART_1 = "How the Gut Talks to the Brain"
+PART_2 = "What Throws the Microbiome Off Balance"
+PART_3 = "The Link between Mental Health and Gut Health"
+SERIES = "Gut and Mind"
+
+
+@pytest.fixture
+def demo_site(transactional_db):
+    """The demo author, series and three published posts, loaded before any browser starts."""
+    call_command("load_demo", stdout=StringIO())
+
+
+@pytest.fixture
+def browser(demo_site, live_server):
+    """A headless Chromium; it is closed before pytest-django flushes the database."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class PageProblems:
+    """Collects everything that should never happen on a page: script errors, console errors,
+    failed requests and error responses. `allow` expects one error status for one address."""
+
+    def __init__(self, page):
+        self.page = page
+        self.problems = []
+        self.allowed = set()
+        page.on("console", self._console)
+        page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
+        page.on("requestfailed", self._request_failed)
+        page.on("response", self._response)
+
+    def _console(self, message):
+        if message.type != "error":
+            return
+        url = message.location.get("url")
+        # Chromium also logs an allowed error status as "Failed to load resource: ... status of
+        # 404"; that echo is not a separate problem.
+        if any(
+            url == allowed_url and f"status of {status} " in message.text
+            for allowed_url, status in self.allowed
+        ):
+            return
+        self.problems.append(f"console error: {message.text} at {message.location}")
+
+    def _request_failed(self, request):
+        self.problems.append(f"request failed: {request.url} ({request.failure})")
+
+    def _response(self, response):
+        if response.status >= 400 and (response.url, response.status) not in self.allowed:
+            self.problems.append(f"HTTP {response.status} for {response.url}")
+
+    def allow(self, url, status):
+        self.allowed.add((url, status))
+
+    def check(self):
+        """The current page loaded cleanly, its stylesheet applied and nothing scrolls sideways."""
+        page = self.page
+        page.wait_for_load_state("load")
+        assert self.problems == [], f"problems on {page.url}"
+        # The site stylesheet applied (it zeroes the body margin and sets the page background).
+        assert page.evaluate("getComputedStyle(document.body).marginTop") == "0px", page.url
+        width = page.evaluate(
+            "({scroll: document.documentElement.scrollWidth, inner: window.innerWidth})"
+        )
+        assert width["scroll"] <= width["inner"], f"horizontal scrolling on {page.url}: {width}"
+
+
+def card_titles(page):
+    return page.locator(".post-card-title").all_inner_texts()
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS.values(), ids=VIEWPORTS.keys())
+def test_reader_journey_from_home_through_series_tags_and_archive(browser, live_server, viewport):
+    """A reader goes home → seed post → part 1 via the body link → series → tag → archive month,
+    by clicking links only; every page loads without errors and never scrolls sideways."""
+    page = browser.new_page(viewport=viewport)
+    watch = PageProblems(page)
+
+    page.goto(live_server.url + "/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Latest posts")
+    assert card_titles(page) == [PART_3, PART_2, PART_1]
+    watch.check()
+    # The favicon the pages point to is served (headless Chromium does not fetch it by itself).
+    favicon = page.locator("link[rel=icon]").evaluate("link => link.href")
+    assert page.request.get(favicon).status == 200
+
+    page.get_by_role("link", name=PART_3).click()
+    page.wait_for_url("**/posts/the-link-between-mental-health-and-gut-health/")
+    expect(page.get_by_role("heading", level=1)).to_have_text(PART_3)
+    series_box = page.get_by_role("navigation", name=f"Series: {SERIES}")
+    expect(series_box.locator("p")).to_have_text(f"Part 3 of 3 in {SERIES}")
+    tags = page.locator(".post-header").get_by_role("list", name="Tags").get_by_role("link")
+    assert sorted(tags.all_inner_texts()) == [
+        "Gut Health",
+        "Inflammation",
+        "Mental Health",
+        "Microbiome",
+    ]
+    body = page.locator(".prose")
+    expect(body).to_contain_text("Intestinal Hyperpermeability")
+    resources = page.get_by_role("region", name="Resources")
+    expect(resources.locator("ol > li")).to_have_count(5)
+    expect(page.locator("li#resource-4")).to_be_attached()
+    watch.check()
+
+    body.get_by_role("link", name="review here").click()
+    page.wait_for_url("**/posts/how-the-gut-talks-to-the-brain/")
+    expect(page.get_by_role("heading", level=1)).to_have_text(PART_1)
+    watch.check()
+
+    page.get_by_role("navigation", name=f"Series: {SERIES}").get_by_role(
+        "link", name=SERIES
+    ).click()
+    page.wait_for_url("**/series/gut-and-mind/")
+    expect(page.get_by_role("heading", level=1)).to_have_text(SERIES)
+    parts = page.locator(".series-parts > li")
+    expect(parts.locator(".kicker")).to_have_text(["Part 1", "Part 2", "Part 3"], ignore_case=True)
+    assert card_titles(page) == [PART_1, PART_2, PART_3]
+    watch.check()
+
+    # "Stress" is a tag of part 2 only, so its page shows exactly that post.
+    parts.nth(1).get_by_role("link", name="Stress").click()
+    page.wait_for_url("**/tags/stress/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Posts tagged Stress")
+    expect(page.locator(".page-intro")).to_have_text("1 post")
+    assert card_titles(page) == [PART_2]
+    watch.check()
+
+    page.get_by_role("navigation", name="Site").get_by_role("link", name="Archive").click()
+    page.wait_for_url("**/archive/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Archive")
+    expect(page.locator(".archive-months a")).to_have_text(["October", "September"])
+    watch.check()
+
+    page.get_by_role("link", name="September").click()
+    page.wait_for_url("**/archive/2026/9/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("September 2026")
+    expect(page.locator(".page-intro")).to_have_text("2 posts")
+    assert card_titles(page) == [PART_2, PART_1]
+    watch.check()
+    page.close()
+
+
+def test_post_page_and_series_navigation_work_without_javascript(browser, live_server):
+    """With JavaScript off, the post page renders in full and its series links lead on."""
+    context = browser.new_context(java_script_enabled=False, viewport=VIEWPORTS["phone"])
+    page = context.new_page()
+    watch = PageProblems(page)
+
+    page.goto(live_server.url + "/posts/the-link-between-mental-health-and-gut-health/")
+    expect(page.get_by_role("heading", level=1)).to_have_text(PART_3)
+    expect(page.get_by_role("region", name="Resources").locator("ol > li")).to_have_count(5)
+    series_box = page.get_by_role("navigation", name=f"Series: {SERIES}")
+
+    series_box.get_by_role("link", name=PART_2).click()
+    page.wait_for_url("**/posts/what-throws-the-microbiome-off-balance/")
+    expect(page.get_by_role("heading", level=1)).to_have_text(PART_2)
+    expect(series_box.locator("p")).to_have_text(f"Part 2 of 3 in {SERIES}")
+
+    series_box.get_by_role("link", name=SERIES).click()
+    page.wait_for_url("**/series/gut-and-mind/")
+    expect(page.get_by_role("heading", level=1)).to_have_text(SERIES)
+    assert card_titles(page) == [PART_1, PART_2, PART_3]
+    page.wait_for_load_state("load")
+    assert watch.problems == []
+    context.close()
+
+
+def test_unknown_address_shows_the_site_styled_not_found_page(browser, live_server):
+    """An unknown address answers 404 with the site's header, styles and a "Page not found"."""
+    page = browser.new_page(viewport=VIEWPORTS["desktop"])
+    watch = PageProblems(page)
+    url = live_server.url + "/no-such-page/"
+    watch.allow(url, 404)
+
+    response = page.goto(url)
+    assert response.status == 404
+    header = page.locator("header.site-header")
+    expect(header.get_by_role("link", name="gutbrain")).to_be_visible()
+    expect(header.get_by_role("navigation", name="Site")).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Page not found")
+    expect(page).to_have_title("Page not found · gutbrain")
+    watch.check()
+    page.close()
+
+
+def test_first_tab_on_home_focuses_a_visible_skip_link(browser, live_server):
+    """The first Tab on the home page lands on "Skip to content", shown inside the viewport;
+    following it moves focus to the main content."""
+    viewport = VIEWPORTS["phone"]
+    page = browser.new_page(viewport=viewport)
+    watch = PageProblems(page)
+    page.goto(live_server.url + "/")
+    watch.check()
+
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to content")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_visible()
+    box = skip.bounding_box()
+    assert box["x"] >= 0 and box["y"] >= 0, box
+    assert box["x"] + box["width"] <= viewport["width"], box
+    assert box["y"] + box["height"] <= viewport["height"], box
+
+    page.keyboard.press("Enter")
+    expect(page.locator("main#main")).to_be_focused()
+    page.close()
