@@ -183,3 +183,13 @@ def test_archive_counts_posts_by_year_and_month(client, make_post):
     assertContains(month, "March 2025")
     year = client.get(reverse("posts:archive_year", args=[2026]))
     assertContains(year, "1 post")
+
+
+def test_server_errors_get_the_site_styled_500_page(client, settings):
+    """An unexpected error shows the site's own 500 page, never a traceback."""
+    settings.ROOT_URLCONF = "tests.urls_failing"
+    client.raise_request_exception = False
+    response = client.get("/boom/")
+    assertContains(response, "Something went wrong", status_code=500)
+    assertContains(response, 'class="site-header"', status_code=500)
+    assertNotContains(response, "Traceback", status_code=500)
