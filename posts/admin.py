@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.db.models import Count
 from django.urls import reverse
 
-from posts.models import Post, Resource, Series, SeriesPart
+from posts.models import Post, Resource, Series, SeriesPart, validate_tag_names
 
 
 class ResourceInline(admin.StackedInline):
@@ -32,6 +32,16 @@ class PostAdminForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["tags"].widget.attrs["data-autocomplete-url"] = reverse("admin:autocomplete")
+
+    def clean_tags(self):
+        tags = self.cleaned_data["tags"]
+        validate_tag_names(tags)
+        return tags
+
+
+admin.site.site_header = "gutbrain"
+admin.site.site_title = "gutbrain admin"
+admin.site.index_title = "Writing"
 
 
 @admin.register(Post)

@@ -13,6 +13,16 @@ from taggit.managers import TaggableManager
 
 from posts.rendering import reading_minutes, render_markdown
 
+
+def validate_tag_names(names):
+    """Every tag needs a letter or digit, or it could have no address of its own."""
+    empty = [name for name in names if not slugify(name, allow_unicode=True)]
+    if empty:
+        raise ValidationError(
+            "Tags need a letter or digit: %(tags)s", params={"tags": ", ".join(empty)}
+        )
+
+
 DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
 
 

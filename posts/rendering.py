@@ -15,6 +15,8 @@ from markdown.extensions.toc import slugify_unicode
 ALLOWED_CLASSES = frozenset({"footnote", "footnote-ref", "footnote-backref"})
 # Ids that come from author text get this prefix so they cannot clobber the page's own ids.
 CONTENT_ID_PREFIX = "md-"
+# In-page links the author may make to the page's own anchors, such as a post's resources.
+PAGE_ANCHOR = re.compile(r"#resource-[0-9]+")
 
 ALLOWED_TAGS = frozenset(
     {
@@ -67,7 +69,12 @@ class ContentFilter(Filter):
                             attrs[key] = kept
                         else:
                             del attrs[key]
-                    elif name == "href" and value.startswith("#") and len(value) > 1:
+                    elif (
+                        name == "href"
+                        and value.startswith("#")
+                        and len(value) > 1
+                        and not PAGE_ANCHOR.fullmatch(value)
+                    ):
                         attrs[key] = "#" + CONTENT_ID_PREFIX + value[1:]
                 if token["name"] == "a" and _is_external(attrs.get((None, "href"), "")):
                     attrs[(None, "rel")] = "noopener noreferrer"

@@ -6,7 +6,8 @@ from django.core.paginator import InvalidPage, Paginator
 from django.db.models import Count
 from django.db.models.functions import TruncMonth
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.utils import timezone
 from taggit.models import Tag
 
@@ -61,12 +62,15 @@ def series_list(request):
 
 def series_detail(request, slug):
     series = get_object_or_404(Series, slug=slug)
-    parts = (
+    parts = list(
         series.parts.filter(post__in=Post.objects.published())
         .select_related("post__author")
         .prefetch_related("post__tags")
         .order_by("position")
     )
+    if not parts:
+        # A series whose parts are all drafts is not public yet.
+        raise Http404("No published parts.")
     return render(request, "posts/series_detail.html", {"series": series, "parts": parts})
 
 
@@ -90,7 +94,7 @@ def archive(request):
 def _local_datetime(year, month):
     try:
         return timezone.make_aware(datetime.datetime(year, month, 1))
-    except ValueError as error:
+    except (ValueError, OverflowError) as error:
         raise Http404("No such date.") from error
 
 
@@ -111,3 +115,8 @@ def archive_month(request, year, month):
     return render(
         request, "posts/archive_period.html", {"page": page, "period": start, "by": "month"}
     )
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page says; send them to the real icon."""
+    return redirect(static("posts/favicon.svg"), permanent=True)

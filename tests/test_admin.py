@@ -48,6 +48,17 @@ def test_writing_and_publishing_a_post_shows_it_to_readers(admin_client, admin_u
         assertContains(client.get(reverse("posts:tag", args=[tag])), "Sleep and the Microbiome")
 
 
+def test_a_tag_without_letters_is_a_form_error(admin_client, admin_user):
+    """A tag such as "!!!" would have no address, so the form names it and saves nothing."""
+    response = admin_client.post(
+        reverse("admin:posts_post_add"), post_form(admin_user, tags="Sleep, !!!")
+    )
+    assert response.context["adminform"].form.errors["tags"] == [
+        "Tags need a letter or digit: !!!"
+    ]
+    assert not Post.objects.exists()
+
+
 def test_a_taken_slug_is_a_form_error_on_the_slug(admin_client, admin_user, make_post):
     """Saving with a slug another post has names the slug field and saves nothing."""
     make_post(slug="sleep-and-the-microbiome")

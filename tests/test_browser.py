@@ -161,7 +161,7 @@ def test_reader_journey_from_home_through_series_tags_and_archive(browser, live_
     watch.check()
 
     page.get_by_role("link", name="September").click()
-    page.wait_for_url("**/archive/2026/9/")
+    page.wait_for_url("**/archive/2026/09/")
     expect(page.get_by_role("heading", level=1)).to_have_text("September 2026")
     expect(page.locator(".page-intro")).to_have_text("2 posts")
     assert card_titles(page) == [PART_2, PART_1]
@@ -233,3 +233,20 @@ def test_first_tab_on_home_focuses_a_visible_skip_link(browser, live_server):
     page.keyboard.press("Enter")
     expect(page.locator("main#main")).to_be_focused()
     page.close()
+
+
+def test_admin_tags_field_suggests_existing_tags(browser, live_server):
+    """Typing after a comma in the post form's tags field offers existing tags, keeping the
+    names already typed."""
+    page = browser.new_page()
+    watch = PageProblems(page)
+    page.goto(live_server.url + "/admin/login/?next=/admin/posts/post/add/")
+    page.get_by_label("Username").fill("demo")
+    page.get_by_label("Password").fill("gutbrain-demo")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Add post")
+    page.locator("#id_tags").press_sequentially("Sleep, micro")
+    options = page.locator("#id_tags_suggestions option")
+    expect(options).to_have_count(1)
+    assert options.first.get_attribute("value") == "Sleep, Microbiome"
+    assert watch.problems == []

@@ -90,6 +90,20 @@ def test_import_updates_a_changed_file(tmp_path, author):
     assert [t.name for t in post.tags.all()] == ["Sleep"]
 
 
+def test_import_keeps_the_publish_date_when_the_file_has_none(tmp_path, author):
+    """A published post without a date in its file keeps its date on every import."""
+    (tmp_path / "posts").mkdir()
+    (tmp_path / "posts" / "a.md").write_text(
+        "---\ntitle: A\nstatus: published\nauthor: ada\n---\nx\n"
+    )
+    call_command("import_markdown", tmp_path, stdout=StringIO())
+    first = Post.objects.get().published_at
+    out = StringIO()
+    call_command("import_markdown", tmp_path, stdout=out)
+    assert "0 new, 0 updated, 1 unchanged" in out.getvalue()
+    assert Post.objects.get().published_at == first
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
@@ -102,6 +116,7 @@ def test_import_updates_a_changed_file(tmp_path, author):
             "---\ntitle: T\nauthor: ada\nresources: [{number: 1, title: R, doi: bad}]\n---\nx",
             "doi: Enter a DOI",
         ),
+        ("---\ntitle: T\nauthor: ada\ntags: [Sleep, '???']\n---\nx", "need a letter or digit"),
     ],
 )
 def test_a_bad_file_is_a_clear_error_and_imports_nothing(tmp_path, author, content, message):

@@ -17,6 +17,7 @@ EXPECTED_QUERIES = {
     "series": 3,  # series, published parts with posts and authors, their tags
     "series_list": 1,  # series with published part counts
     "archive": 1,  # month counts
+    "archive_year": 3,  # count, posts with authors, their tags
     "archive_month": 3,  # count, posts with authors, their tags
 }
 
@@ -44,6 +45,7 @@ def urls_for(posts):
         "series": reverse("posts:series", args=["gut-and-mind"]),
         "series_list": reverse("posts:series_list"),
         "archive": reverse("posts:archive"),
+        "archive_year": reverse("posts:archive_year", args=[post.published_at.year]),
         "archive_month": reverse(
             "posts:archive_month", args=[post.published_at.year, post.published_at.month]
         ),
@@ -68,6 +70,7 @@ def test_public_pages_run_a_constant_number_of_queries(
         "series": f"{site[-1].title}</a>",
         "series_list": f"{count} part{plural}",
         "archive": f'<span class="count">{count}</span>',
+        "archive_year": f"{count} post{plural}",
         "archive_month": f"{count} post{plural}",
     }
     assert expected[page] in content

@@ -415,3 +415,10 @@ def test_author_ids_cannot_collide_with_generated_ids():
     ids = re.findall(r'\bid="([^"]+)"', html)
     assert "md-md-fn:1" in ids and "md-fn:1" in ids
     assert len(ids) == len(set(ids))
+
+
+def test_links_to_the_posts_resources_keep_their_anchor():
+    """[Resource #4](#resource-4) points at the resource list the page renders under the post."""
+    html = render_markdown("[Resource #4](#resource-4) and [intro](#intro)")
+    assert '<a href="#resource-4">Resource #4</a>' in html
+    assert '<a href="#md-intro">intro</a>' in html

@@ -5,6 +5,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+import redis
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
@@ -86,16 +87,21 @@ def redis_cache(settings):
     }
     cache = caches["redis"]
     yield cache
-    cache.clear()
+    # Delete only this test's keys: clear() would flush the whole Redis database.
+    cache.delete_many(["post:1", "post:2"])
 
 
-def test_redis_cache_backend_stores_and_expires_values(redis_cache):
+def test_redis_cache_backend_stores_expires_and_deletes_values(redis_cache):
     """The Redis backend the settings select works against the real server."""
     assert isinstance(redis_cache, RedisCache)
     redis_cache.set("post:1", {"title": "Gut and Mind"}, timeout=30)
     assert redis_cache.get("post:1") == {"title": "Gut and Mind"}
+    server = redis.Redis.from_url(REDIS_URL)
+    assert 0 < server.ttl(redis_cache.make_and_validate_key("post:1")) <= 30
     redis_cache.delete("post:1")
     assert redis_cache.get("post:1") is None
+    redis_cache.set("post:2", "gone", timeout=0)
+    assert redis_cache.get("post:2") is None
 
 
 def test_the_test_run_uses_the_configured_database():

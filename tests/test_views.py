@@ -109,8 +109,11 @@ def test_unknown_slugs_are_404_in_the_site_style(client):
         assertContains(response, 'class="site-header"', status_code=404)
 
 
-@pytest.mark.parametrize("url", ["/archive/0/", "/archive/10000/", "/archive/2026/0/",
-                                 "/archive/2026/13/", "/archive/1990/"])  # fmt: skip
+@pytest.mark.parametrize("url", ["/archive/0/", "/archive/0000/", "/archive/10000/",
+                                 "/archive/2026/0/", "/archive/2026/00/", "/archive/2026/13/",
+                                 "/archive/2026/9/", "/archive/02026/09/", "/archive/1990/",
+                                 "/archive/99999999999999999999/",
+                                 "/archive/2026/99999999999999999999/"])  # fmt: skip
 def test_impossible_or_empty_archive_dates_are_404(client, make_post, url):
     """Dates outside the calendar, or without posts, are a 404."""
     make_post()
@@ -146,6 +149,27 @@ def test_a_tag_used_only_by_drafts_is_not_public(client, make_post):
     assert client.get(reverse("posts:tag", args=["embargoed"])).status_code == 404
 
 
+def test_a_series_with_only_drafts_is_not_public(client, make_post):
+    """A series page appears once its first part is published."""
+    series = Series.objects.create(title="Embargoed series", description="Coming soon.")
+    draft = make_post(status=Post.Status.DRAFT)
+    SeriesPart.objects.create(series=series, post=draft, position=1)
+    assertContains(client.get(series.get_absolute_url()), "Page not found", status_code=404)
+    draft.status = Post.Status.PUBLISHED
+    draft.save()
+    assertContains(client.get(series.get_absolute_url()), "Coming soon.")
+
+
+def test_unicode_tags_have_pages_and_links(client, make_post):
+    """A tag such as "Über den Darm" gets a working Unicode address on every listing."""
+    post = make_post(title="Darmflora", tags=["Über den Darm"])
+    home = client.get(reverse("posts:home"))
+    url = reverse("posts:tag", args=["über-den-darm"])
+    assertContains(home, f'href="{url}"')
+    assertContains(client.get(url), "Darmflora")
+    assertContains(client.get(post.get_absolute_url()), "Über den Darm")
+
+
 def test_tag_page_lists_its_posts(client, make_post):
     """A tag page lists the published posts with the tag, and counts them."""
     make_post(title="Tagged one", tags=["Sleep"])
@@ -177,8 +201,8 @@ def test_archive_counts_posts_by_year_and_month(client, make_post):
     make_post(published_at=timezone.make_aware(timezone.datetime(2026, 1, 5, 12)))
     response = client.get(reverse("posts:archive"))
     assert [(y["year"], y["count"]) for y in response.context["years"]] == [(2026, 1), (2025, 2)]
-    assertContains(response, '<a href="/archive/2025/3/">March</a>', html=True)
-    month = client.get(reverse("posts:archive_month", args=[2025, 3]))
+    assertContains(response, '<a href="/archive/2025/03/">March</a>', html=True)
+    month = client.get("/archive/2025/03/")
     assertContains(month, "2 posts")
     assertContains(month, "March 2025")
     year = client.get(reverse("posts:archive_year", args=[2026]))
@@ -186,10 +210,21 @@ def test_archive_counts_posts_by_year_and_month(client, make_post):
 
 
 def test_server_errors_get_the_site_styled_500_page(client, settings):
-    """An unexpected error shows the site's own 500 page, never a traceback."""
+    """An unexpected error shows the site's own 500 page, even with static files missing."""
     settings.ROOT_URLCONF = "tests.urls_failing"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
     client.raise_request_exception = False
     response = client.get("/boom/")
     assertContains(response, "Something went wrong", status_code=500)
     assertContains(response, 'class="site-header"', status_code=500)
     assertNotContains(response, "Traceback", status_code=500)
+
+
+def test_favicon_ico_points_at_the_site_icon(client):
+    """/favicon.ico, which browsers request on their own, leads to the icon."""
+    response = client.get("/favicon.ico", follow=True)
+    assert response.redirect_chain == [("/static/posts/favicon.svg", 301)]
+    assert b"<svg" in b"".join(response.streaming_content)

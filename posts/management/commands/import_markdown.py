@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.dateparse import parse_datetime
 
-from posts.models import Post, Resource, Series, SeriesPart
+from posts.models import Post, Resource, Series, SeriesPart, validate_tag_names
 
 RESOURCE_FIELDS = ["number", "title", "authors", "venue", "year", "url", "doi", "pmid"]
 
@@ -126,19 +126,24 @@ class Command(BaseCommand):
                 "summary": meta.get("summary", "") or "",
                 "body": body,
                 "status": meta.get("status", Post.Status.DRAFT),
-                "published_at": _datetime(meta.get("published_at"), path),
+                # Without a date in the file, keep the one the post was published with.
+                "published_at": _datetime(meta.get("published_at"), path) or post.published_at,
             },
         )
         if created or changed:
             _validated(post, path).save()
 
-        changed |= self.sync_tags(post, meta.get("tags") or [])
+        changed |= self.sync_tags(post, meta.get("tags") or [], path)
         changed |= self.sync_series(post, meta.get("series") or [], path)
         changed |= self.sync_resources(post, meta.get("resources") or [], path)
         self.count(created, changed)
 
-    def sync_tags(self, post, names):
+    def sync_tags(self, post, names, path):
         names = [str(name) for name in names]
+        try:
+            validate_tag_names(names)
+        except ValidationError as error:
+            raise CommandError(f"{path}: {' '.join(error.messages)}") from error
         if sorted(tag.name for tag in post.tags.all()) == sorted(names):
             return False
         post.tags.set(names)

@@ -1,5 +1,6 @@
 // Suggests existing tags for the name being typed after the last comma in the tags field.
-(function () {
+// The admin loads form scripts in <head>, so wait for the form to exist.
+function startTagAutocomplete() {
   "use strict";
   const input = document.getElementById("id_tags");
   if (!input || !input.dataset.autocompleteUrl) {
@@ -47,4 +48,10 @@
         .map((tag) => new Option(tag.text, prefix + tag.text))
     );
   }
-})();
+}
+
+if (document.readyState === "loading") {
+  document.addEventListener("DOMContentLoaded", startTagAutocomplete);
+} else {
+  startTagAutocomplete();
+}
