@@ -2,21 +2,31 @@
 
 Markdown is rendered first and its *output* sanitised, so links and attributes that Markdown
 creates (``[x](javascript:…)``, ``{: onclick=…}``) pass the allowlist like any raw HTML.
+
+Two additions to Markdown serve posts that build on each other:
+- links are handed to a resolver, which may point them somewhere else (a post's current
+  address for ``post:slug``) or turn them into plain text (a link to a missing post);
+- ``[#4]`` and ``[Resource #4]`` cite resource 4 of the post, as a link to ``#resource-4``.
 """
 
 import re
+import xml.etree.ElementTree as etree
+from dataclasses import dataclass
 
 import bleach
 import markdown
 from bleach.html5lib_shim import Filter
+from markdown.extensions import Extension
 from markdown.extensions.toc import slugify_unicode
+from markdown.inlinepatterns import InlineProcessor
+from markdown.treeprocessors import Treeprocessor
 
 # Classes the Markdown extensions emit; authors cannot borrow the site's own classes.
-ALLOWED_CLASSES = frozenset({"footnote", "footnote-ref", "footnote-backref"})
+ALLOWED_CLASSES = frozenset({"footnote", "footnote-ref", "footnote-backref", "citation"})
 # Ids that come from author text get this prefix so they cannot clobber the page's own ids.
 CONTENT_ID_PREFIX = "md-"
 # In-page links the author may make to the page's own anchors, such as a post's resources.
-PAGE_ANCHOR = re.compile(r"#resource-[0-9]+")
+PAGE_ANCHOR = re.compile(r"resource-[0-9]+")
 
 ALLOWED_TAGS = frozenset(
     {
@@ -69,19 +79,21 @@ class ContentFilter(Filter):
                             attrs[key] = kept
                         else:
                             del attrs[key]
-                    elif (
-                        name == "href"
-                        and value.startswith("#")
-                        and len(value) > 1
-                        and not PAGE_ANCHOR.fullmatch(value)
-                    ):
-                        attrs[key] = "#" + CONTENT_ID_PREFIX + value[1:]
+                    elif name == "href" and value.startswith("#") and len(value) > 1:
+                        attrs[key] = "#" + content_fragment(value[1:])
                 if token["name"] == "a" and _is_external(attrs.get((None, "href"), "")):
                     attrs[(None, "rel")] = "noopener noreferrer"
                 if token["name"] == "img":
                     attrs[(None, "loading")] = "lazy"
                     attrs[(None, "decoding")] = "async"
             yield token
+
+
+def content_fragment(fragment):
+    """The fragment as it must read to reach an id in rendered author content."""
+    if PAGE_ANCHOR.fullmatch(fragment):
+        return fragment
+    return CONTENT_ID_PREFIX + fragment
 
 
 def _is_external(href):
@@ -103,15 +115,94 @@ def sanitize(html):
     return _cleaner.clean(html)
 
 
-def render_markdown(source):
-    """Turn an author's Markdown into HTML that is safe to show as is."""
+# `[#4]` or `[Resource #4]`, but not a link text such as `[#4](https://…)` or `[#4][ref]`.
+CITATION_PATTERN = r"\[(Resource\s+)?#([0-9]{1,4})\](?![(\[:])"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    html: str
+    citations: tuple[int, ...]  # resource numbers, in the order they are cited
+
+
+def citation_id(number, occurrence):
+    """The id of the `occurrence`-th citation of resource `number`, as it appears on the page."""
+    return f"{CONTENT_ID_PREFIX}cite-{number}-{occurrence}"
+
+
+class CitationProcessor(InlineProcessor):
+    def __init__(self, md, citations):
+        super().__init__(CITATION_PATTERN, md)
+        self.citations = citations
+
+    def handleMatch(self, match, data):
+        labelled, number = match.group(1), int(match.group(2))
+        self.citations.append(number)
+        link = etree.Element("a")
+        link.set("href", f"#resource-{number}")
+        link.set("class", "citation")
+        # Unprefixed here: every id gets the content prefix when the HTML is sanitised.
+        link.set("id", citation_id(number, self.citations.count(number))[len(CONTENT_ID_PREFIX) :])
+        link.text = f"Resource #{number}" if labelled else f"[{number}]"
+        return link, match.start(0), match.end(0)
+
+
+class LinkResolution(Treeprocessor):
+    """Asks the resolver once about every link, then rewrites or unlinks them."""
+
+    def __init__(self, md, resolve_links):
+        super().__init__(md)
+        self.resolve_links = resolve_links
+
+    def run(self, root):
+        links = [element for element in root.iter("a") if element.get("href")]
+        if not links:
+            return
+        resolved = self.resolve_links({element.get("href") for element in links})
+        for element in links:
+            href = element.get("href")
+            if href not in resolved:
+                continue
+            if resolved[href] is None:
+                element.tag = "span"
+                element.attrib.clear()
+            else:
+                element.set("href", resolved[href])
+
+
+class PostExtension(Extension):
+    def __init__(self, citations, resolve_links=None):
+        super().__init__()
+        self.citations = citations
+        self.resolve_links = resolve_links
+
+    def extendMarkdown(self, md):
+        # Before links (160) and reference links (170), so `[#4]` is never taken for one.
+        md.inlinePatterns.register(CitationProcessor(md, self.citations), "citation", 175)
+        if self.resolve_links is not None:
+            # After the inline patterns (20) and footnotes, so every link exists by then.
+            md.treeprocessors.register(LinkResolution(md, self.resolve_links), "links", 1)
+
+
+def render(source, resolve_links=None):
+    """Turn an author's Markdown into HTML that is safe to show as is.
+
+    `resolve_links(hrefs)` gets the set of link targets in the text and returns a mapping from
+    some of them to a new href, or to None to show that link as plain text.
+    """
+    citations = []
     html = markdown.markdown(
         source or "",
-        extensions=MARKDOWN_EXTENSIONS,
+        extensions=[*MARKDOWN_EXTENSIONS, PostExtension(citations, resolve_links)],
         extension_configs=MARKDOWN_CONFIG,
         output_format="html",
     )
-    return sanitize(html)
+    return Rendered(html=sanitize(html), citations=tuple(citations))
+
+
+def render_markdown(source):
+    """Safe HTML for Markdown that has no links to resolve, such as a series description."""
+    return render(source).html
 
 
 def reading_minutes(source):
