@@ -131,6 +131,8 @@ STORAGES = {
 TAGGIT_CASE_INSENSITIVE = True
 
 GUTBRAIN_SITE_TITLE = os.environ.get("GUTBRAIN_SITE_TITLE", "gutbrain")
+# The public address, e.g. https://blog.example.org: pasted links to it count as internal.
+GUTBRAIN_SITE_URL = os.environ.get("GUTBRAIN_SITE_URL", "").rstrip("/")
 GUTBRAIN_POSTS_PER_PAGE = 10
 
 LOGGING = {

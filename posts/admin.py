@@ -1,15 +1,54 @@
 from django import forms
-from django.contrib import admin
-from django.db.models import Count
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, F
+from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
 from posts.models import Post, Resource, Series, SeriesPart, validate_tag_names
+from posts.rendering import render
+
+
+class ResourceFormSet(BaseInlineFormSet):
+    def clean(self):
+        """Every resource the body cites must be in the list."""
+        super().clean()
+        listed = {
+            form.cleaned_data.get("number")
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        }
+        missing = sorted(set(render(self.instance.body).citations) - listed)
+        if missing:
+            numbers = ", ".join(f"#{number}" for number in missing)
+            raise ValidationError(
+                f"The text cites resource {numbers}, which is not in this list. "
+                "Add it here, or change the citation."
+            )
 
 
 class ResourceInline(admin.StackedInline):
     model = Resource
+    formset = ResourceFormSet
     extra = 0
     fields = [("number", "year"), "title", "authors", "venue", "url", ("doi", "pmid")]
+
+
+class BrokenLinksFilter(admin.SimpleListFilter):
+    title = "links to other posts"
+    parameter_name = "links"
+
+    def lookups(self, request, model_admin):
+        return [("broken", "Has broken links"), ("working", "All links work")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "broken":
+            return queryset.exclude(broken_links=[])
+        if self.value() == "working":
+            return queryset.filter(broken_links=[])
+        return queryset
 
 
 class SeriesPartInline(admin.TabularInline):
@@ -48,15 +87,17 @@ admin.site.index_title = "Writing"
 class PostAdmin(admin.ModelAdmin):
     form = PostAdminForm
     list_display = ["title", "status", "is_live", "published_at", "series_titles", "tag_names"]
-    list_filter = ["status", "tags", "series"]
+    list_filter = ["status", BrokenLinksFilter, "tags", "series"]
     search_fields = ["title", "body"]
     date_hierarchy = "published_at"
     prepopulated_fields = {"slug": ["title"]}
     autocomplete_fields = ["author"]
     inlines = [SeriesPartInline, ResourceInline]
+    readonly_fields = ["linked_from_list", "broken_link_list"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "author", "summary", "body"]}),
         ("Publishing", {"fields": ["status", "published_at", "tags"]}),
+        ("Links", {"fields": ["linked_from_list", "broken_link_list"]}),
     ]
 
     class Media:
@@ -68,6 +109,41 @@ class PostAdmin(admin.ModelAdmin):
 
     def get_changeform_initial_data(self, request):
         return {"author": request.user.pk, **super().get_changeform_initial_data(request)}
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # Publishing is refused by validation; a draft may be saved, with a warning.
+        post = form.instance
+        if post.status == Post.Status.DRAFT:
+            for problem in post.link_problems():
+                messages.warning(request, f"Before publishing: {problem}")
+
+    @admin.display(description="Linked from")
+    def linked_from_list(self, post):
+        if post.pk is None:
+            return "No post links here yet."
+        linkers = post.linked_from.exclude(pk=post.pk).order_by("-published_at", "-id")
+        return (
+            format_html_join(
+                mark_safe("<br>"),
+                '<a href="{}">{}</a> ({})',
+                (
+                    (
+                        reverse("admin:posts_post_change", args=[p.pk]),
+                        p.title,
+                        p.get_status_display(),
+                    )
+                    for p in linkers
+                ),
+            )
+            or "No post links here yet."
+        )
+
+    @admin.display(description="Broken links")
+    def broken_link_list(self, post):
+        if not post.broken_links:
+            return "None: every link to another post works."
+        return format_html_join(mark_safe("<br>"), "{}", ((href,) for href in post.broken_links))
 
     @admin.display(boolean=True, description="Public")
     def is_live(self, post):
@@ -82,8 +158,36 @@ class PostAdmin(admin.ModelAdmin):
         return ", ".join(sorted(tag.name for tag in post.tags.all()))
 
 
+class SeriesPartForm(forms.ModelForm):
+    def validate_constraints(self):
+        # Positions may be swapped in one save: the formset compares them across the series.
+        try:
+            self.instance.validate_constraints(exclude={"position"})
+        except ValidationError as error:
+            self.add_error(None, error)
+
+
+class SeriesPartsFormSet(BaseInlineFormSet):
+    # Moved parts park out of the way first, so a swap never meets itself halfway.
+    PARKING_OFFSET = 10000
+
+    def save(self, commit=True):
+        if commit:
+            moving = [
+                form.instance.pk
+                for form in self.initial_forms
+                if "position" in form.changed_data or form in self.deleted_forms
+            ]
+            SeriesPart.objects.filter(pk__in=moving).update(
+                position=F("position") + self.PARKING_OFFSET
+            )
+        return super().save(commit)
+
+
 class SeriesPartOfSeriesInline(admin.TabularInline):
     model = SeriesPart
+    form = SeriesPartForm
+    formset = SeriesPartsFormSet
     extra = 0
     autocomplete_fields = ["post"]
     ordering = ["position"]

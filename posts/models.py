@@ -1,4 +1,5 @@
 import re
+from collections import Counter
 from dataclasses import dataclass
 from itertools import groupby
 
@@ -6,12 +7,15 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.db.models.signals import post_delete, pre_delete
+from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from taggit.managers import TaggableManager
 
-from posts.rendering import reading_minutes, render_markdown
+from posts.links import LinkResolver
+from posts.rendering import citation_id, reading_minutes, render, render_markdown
 
 
 def validate_tag_names(names):
@@ -81,10 +85,18 @@ class Post(models.Model):
     body = models.TextField(
         help_text=(
             "Markdown: ## headings, **bold**, [links](https://example.org), footnotes[^1], "
-            "tables and ``` fenced code. Unsafe HTML is removed when the post is saved."
+            "tables and ``` fenced code. Link to another post with [its title](post:its-slug) "
+            "(or paste its address): the link follows the post if it is renamed. Cite "
+            "resource 4 below with [#4] (shown as [4]) or [Resource #4]. Unsafe HTML is "
+            "removed when the post is saved."
         )
     )
     body_html = models.TextField(blank=True, editable=False)
+    links = models.ManyToManyField(
+        "self", symmetrical=False, related_name="linked_from", blank=True, editable=False
+    )
+    broken_links = models.JSONField(default=list, blank=True, editable=False)
+    citations = models.JSONField(default=list, blank=True, editable=False)
     reading_minutes = models.PositiveSmallIntegerField(default=1, editable=False)
     status = models.CharField(max_length=10, choices=Status, default=Status.DRAFT)
     published_at = models.DateTimeField(
@@ -113,12 +125,62 @@ class Post(models.Model):
             self.slug = slugify(self.title)
         if self.status == self.Status.PUBLISHED and self.published_at is None:
             self.published_at = timezone.now()
-        self.body_html = render_markdown(self.body)
+        before = None
+        if not self._state.adding:
+            before = Post.objects.filter(pk=self.pk).values(*self.VISIBLE_FIELDS).first()
+        links = self.render_body()
         self.reading_minutes = reading_minutes(self.body)
         super().save(*args, **kwargs)
+        self.links.set(links.targets.values())
+
+        if before is None or before["slug"] != self.slug:
+            self.claim_slug(before and before["slug"])
+        if before is not None and before != {f: getattr(self, f) for f in self.VISIBLE_FIELDS}:
+            # Posts that link here show this post's address, or plain text while it is a draft.
+            for linker in self.linked_from.exclude(pk=self.pk):
+                linker.rerender()
 
     def get_absolute_url(self):
         return reverse("posts:post", kwargs={"slug": self.slug})
+
+    # What other posts' links to this one depend on.
+    VISIBLE_FIELDS = ("slug", "status", "published_at")
+
+    def render_body(self):
+        """Derive body_html, broken_links and citations from the body; return the resolver."""
+        links = LinkResolver(self)
+        rendered = render(self.body, resolve_links=links)
+        self.body_html = rendered.html
+        self.broken_links = links.broken
+        self.citations = list(rendered.citations)
+        return links
+
+    def rerender(self):
+        """Render again because a linked post changed; the post's own content has not."""
+        links = self.render_body()
+        Post.objects.filter(pk=self.pk).update(
+            body_html=self.body_html, broken_links=self.broken_links, citations=self.citations
+        )
+        self.links.set(links.targets.values())
+
+    def claim_slug(self, old_slug):
+        """Keep the old address answering, and mend links written before this address existed."""
+        if old_slug:
+            PreviousSlug.objects.update_or_create(slug=old_slug, defaults={"post": self})
+        PreviousSlug.objects.filter(slug=self.slug).delete()
+        waiting = (
+            Post.objects.exclude(broken_links=[])
+            .exclude(pk=self.pk)
+            .filter(body__contains=self.slug)
+        )
+        for post in waiting:
+            post.rerender()
+
+    def link_problems(self):
+        """What is wrong with this post's links to other posts, for readers, if it goes public."""
+        links = LinkResolver(self)
+        render(self.body, resolve_links=links)
+        return links.problems
 
     def clean(self):
         if not self.slug and self.title:
@@ -127,6 +189,19 @@ class Post(models.Model):
                 raise ValidationError({"slug": "Enter a slug: the title has no letters to use."})
         if self.status == self.Status.PUBLISHED and self.published_at is None:
             self.published_at = timezone.now()
+        if self.status == self.Status.PUBLISHED and (problems := self.link_problems()):
+            raise ValidationError({"body": problems})
+
+    def cited_resources(self):
+        """The resources, each with the ids of the places in the body that cite it."""
+        counts = Counter(self.citations)
+        resources = list(self.resources.all())
+        for resource in resources:
+            resource.citation_ids = [
+                citation_id(resource.number, occurrence)
+                for occurrence in range(1, counts[resource.number] + 1)
+            ]
+        return resources
 
     def series_places(self):
         """This post's place in each of its series, with the published parts around it."""
@@ -166,7 +241,9 @@ class SeriesPart(models.Model):
 
     series = models.ForeignKey(Series, on_delete=models.CASCADE, related_name="parts")
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="series_parts")
-    position = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
+    position = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(9999)]
+    )
 
     class Meta:
         ordering = ["series", "position"]
@@ -246,3 +323,25 @@ class SeriesPlace:
     total: int
     previous: Post | None
     next: Post | None
+
+
+class PreviousSlug(models.Model):
+    """An address a post had before it was renamed; it answers with a redirect."""
+
+    slug = models.SlugField(max_length=200, unique=True)
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="previous_slugs")
+
+    def __str__(self):
+        return f"{self.slug} → {self.post.slug}"
+
+
+@receiver(pre_delete, sender=Post)
+def remember_linking_posts(sender, instance, **kwargs):
+    instance._linking_posts = list(instance.linked_from.exclude(pk=instance.pk))
+
+
+@receiver(post_delete, sender=Post)
+def unlink_deleted_post(sender, instance, **kwargs):
+    """Links to a deleted post become plain text, and count as broken."""
+    for linker in getattr(instance, "_linking_posts", []):
+        linker.rerender()

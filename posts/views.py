@@ -11,7 +11,7 @@ from django.templatetags.static import static
 from django.utils import timezone
 from taggit.models import Tag
 
-from posts.models import Post, Series
+from posts.models import Post, PreviousSlug, Series
 
 
 def paginate(request, queryset, *, allow_empty=True):
@@ -31,14 +31,31 @@ def home(request):
 
 
 def post_detail(request, slug):
-    post = get_object_or_404(
-        Post.objects.published().select_related("author").prefetch_related("tags", "resources"),
-        slug=slug,
+    post = (
+        Post.objects.published()
+        .select_related("author")
+        .prefetch_related("tags", "resources")
+        .filter(slug=slug)
+        .first()
     )
+    if post is None:
+        # A renamed post answers at its old addresses, straight to the current one.
+        previous = get_object_or_404(
+            PreviousSlug.objects.select_related("post"),
+            slug=slug,
+            post__in=Post.objects.published(),
+        )
+        return redirect(previous.post, permanent=True)
+    linked_from = Post.objects.published().filter(links=post).exclude(pk=post.pk)
     return render(
         request,
         "posts/post_detail.html",
-        {"post": post, "series_places": post.series_places()},
+        {
+            "post": post,
+            "series_places": post.series_places(),
+            "resources": post.cited_resources(),
+            "linked_from": linked_from.order_by("-published_at", "-id"),
+        },
     )
 
 

@@ -12,7 +12,7 @@ TAGS = ["Gut Health", "Mental Health", "Microbiome", "Inflammation", "Stress"]
 # page name -> (expected queries, what they are)
 EXPECTED_QUERIES = {
     "home": 3,  # count, posts with authors, their tags
-    "post": 4,  # post with author, its tags, its resources, series places
+    "post": 5,  # post with author, its tags, its resources, series places, linked from
     "tag": 4,  # tag, count, posts with authors, their tags
     "series": 3,  # series, published parts with posts and authors, their tags
     "series_list": 1,  # series with published part counts
@@ -74,3 +74,21 @@ def test_public_pages_run_a_constant_number_of_queries(
         "archive_month": f"{count} post{plural}",
     }
     assert expected[page] in content
+
+
+@pytest.mark.parametrize("backlinks", [1, 50])
+def test_backlinks_add_no_query_per_linking_post(
+    client, make_post, backlinks, django_assert_num_queries
+):
+    """A post linked from 1 or from 50 posts in a series costs the same queries."""
+    target = make_post(title="The gut-brain axis")
+    series = Series.objects.create(title="Gut and Mind")
+    SeriesPart.objects.create(series=series, post=target, position=1)
+    for number in range(backlinks):
+        linker = make_post(title=f"Linker {number}", body=f"[see](post:{target.slug})")
+        SeriesPart.objects.create(series=series, post=linker, position=number + 2)
+    with django_assert_num_queries(EXPECTED_QUERIES["post"]):
+        response = client.get(target.get_absolute_url())
+    content = response.content.decode()
+    assert content.count('<li><a href="/posts/linker-') == backlinks
+    assert f"Part 1 of {backlinks + 1} in" in content

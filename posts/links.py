@@ -1,0 +1,106 @@
+"""Links between posts: which post an href in a body points at, and what is wrong with it.
+
+An author links to a post by identity (`[review here](post:the-gut-brain-axis)`) or by pasting
+its address on this site (`/posts/the-gut-brain-axis/` or the full URL, old addresses
+included). Either way the link is stored as a relation and rendered with the current address.
+"""
+
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.urls import Resolver404, resolve
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from posts.rendering import content_fragment
+
+POST_SCHEME = "post:"
+
+
+def site_hosts():
+    """Host names under which a pasted URL counts as this site's."""
+    hosts = {host.lstrip(".").lower() for host in settings.ALLOWED_HOSTS if host != "*"}
+    if settings.GUTBRAIN_SITE_URL:
+        hosts.add(urlsplit(settings.GUTBRAIN_SITE_URL).hostname)
+    return hosts
+
+
+def linked_slug(href):
+    """(slug, fragment) of the post an href names, or None when it names no post of ours."""
+    if href.startswith(POST_SCHEME):
+        slug, _, fragment = href[len(POST_SCHEME) :].strip().partition("#")
+        return slug.strip("/"), fragment
+    try:
+        parts = urlsplit(href)
+    except ValueError:
+        return None
+    if parts.scheme not in ("", "http", "https") or not parts.path.startswith("/"):
+        return None
+    if parts.netloc and (parts.hostname or "").lower() not in site_hosts():
+        return None
+    try:
+        match = resolve(parts.path)
+    except Resolver404:
+        return None
+    if match.view_name != "posts:post":
+        return None
+    return match.kwargs["slug"], parts.fragment
+
+
+class LinkResolver:
+    """Resolves the links in one post's body, in two queries, and remembers what it found.
+
+    Links to a draft or to no post become plain text; the others get the target's current
+    address. `targets` are the posts linked to (the post itself excluded), `broken` the links
+    shown as plain text, and `problems` what would stop the post from being published.
+    """
+
+    def __init__(self, post):
+        self.post = post
+        self.targets = {}
+        self.broken = []
+        self.problems = []
+
+    def __call__(self, hrefs):
+        from posts.models import Post, PreviousSlug
+
+        named = {href: found for href in hrefs if (found := linked_slug(href))}
+        slugs = {slug for slug, _ in named.values()}
+        posts = {post.slug: post for post in Post.objects.filter(slug__in=slugs)}
+        missing = slugs - posts.keys()
+        if missing:
+            for previous in PreviousSlug.objects.filter(slug__in=missing).select_related("post"):
+                posts[previous.slug] = previous.post
+
+        resolved = {}
+        for href, (slug, fragment) in sorted(named.items()):
+            target = self.post if slug == self.post.slug else posts.get(slug)
+            if target is not None and (target is self.post or target.pk == self.post.pk):
+                # Within the page: the fragment gets its content prefix when sanitised.
+                resolved[href] = f"#{fragment}" if fragment else self.post.get_absolute_url()
+                continue
+            if target is None:
+                self.broken.append(href)
+                self.problems.append(f"“{href}” links to no post: no post has that address.")
+                resolved[href] = None
+                continue
+            self.targets[target.pk] = target
+            if target.status == target.Status.DRAFT:
+                self.broken.append(href)
+                self.problems.append(f"“{href}” links to “{target.title}”, which is a draft.")
+                resolved[href] = None
+                continue
+            if self.public_too_late(target):
+                self.problems.append(
+                    f"“{href}” links to “{target.title}”, scheduled for "
+                    f"{date_format(timezone.localtime(target.published_at), 'DATETIME_FORMAT')}"
+                    ", after this post goes public."
+                )
+            url = target.get_absolute_url()
+            resolved[href] = f"{url}#{content_fragment(fragment)}" if fragment else url
+        return resolved
+
+    def public_too_late(self, target):
+        """Whether the target only goes public after this post does."""
+        goes_public = max(self.post.published_at or timezone.now(), timezone.now())
+        return target.published_at is not None and target.published_at > goes_public

@@ -1,0 +1,71 @@
+"""JSON-LD for search engines: a post as a schema.org BlogPosting with its citations."""
+
+import json
+
+from django import template
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+
+register = template.Library()
+
+# The same escapes as Django's json_script, so the data can never close its <script> element.
+_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
+
+
+def _citation(resource):
+    citation = {"@type": "ScholarlyArticle", "name": resource.title}
+    if resource.authors:
+        citation["author"] = resource.authors
+    if resource.venue:
+        citation["isPartOf"] = {"@type": "Periodical", "name": resource.venue}
+    if resource.year:
+        citation["datePublished"] = str(resource.year)
+    identifiers = []
+    if resource.doi:
+        identifiers.append({"@type": "PropertyValue", "propertyID": "DOI", "value": resource.doi})
+    if resource.pmid:
+        identifiers.append(
+            {"@type": "PropertyValue", "propertyID": "PMID", "value": resource.pmid}
+        )
+    if identifiers:
+        citation["identifier"] = identifiers
+    url = resource.url or resource.doi_url or resource.pubmed_url
+    if url:
+        citation["url"] = url
+    return citation
+
+
+@register.simple_tag(takes_context=True)
+def blog_posting(context, post, resources, series_places):
+    """A <script type="application/ld+json"> describing the post."""
+    absolute = context["request"].build_absolute_uri
+    data = {
+        "@context": "https://schema.org",
+        "@type": "BlogPosting",
+        "headline": post.title,
+        "url": absolute(post.get_absolute_url()),
+        "mainEntityOfPage": absolute(post.get_absolute_url()),
+        "datePublished": post.published_at.isoformat(),
+        "dateModified": max(post.updated_at, post.published_at).isoformat(),
+        "author": {
+            "@type": "Person",
+            "name": post.author.get_full_name() or post.author.get_username(),
+        },
+        "keywords": sorted(tag.name for tag in post.tags.all()),
+        "wordCount": len(post.body.split()),
+    }
+    if post.summary:
+        data["description"] = post.summary
+    if resources:
+        data["citation"] = [_citation(resource) for resource in resources]
+    if series_places:
+        data["isPartOf"] = [
+            {
+                "@type": "CreativeWorkSeries",
+                "name": place.series.title,
+                "url": absolute(place.series.get_absolute_url()),
+            }
+            for place in series_places
+        ]
+    payload = json.dumps(data, ensure_ascii=False).translate(_SCRIPT_ESCAPES)
+    return format_html('<script type="application/ld+json">{}</script>', mark_safe(payload))
