@@ -250,3 +250,52 @@ def test_admin_tags_field_suggests_existing_tags(browser, live_server):
     expect(options).to_have_count(1)
     assert options.first.get_attribute("value") == "Sleep, Microbiome"
     assert watch.problems == []
+
+
+def test_links_survive_a_rename_and_bad_links_are_named(browser, live_server):
+    """The author's journey: follow "review here", see the backlink, rename the earlier post in
+    the admin, and the old address and the seed's link still lead to it; publishing a post
+    that links to a draft is refused, naming the link."""
+    page = browser.new_page()
+    watch = PageProblems(page)
+    page.goto(live_server.url + "/posts/the-link-between-mental-health-and-gut-health/")
+    page.get_by_role("link", name="review here").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(PART_1)
+    linked_from = page.locator(".linked-from")
+    expect(linked_from.get_by_role("link", name=PART_3)).to_be_visible()
+
+    page.goto(live_server.url + "/admin/login/?next=/admin/posts/post/")
+    page.get_by_label("Username").fill("demo")
+    page.get_by_label("Password").fill("gutbrain-demo")
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name=PART_1, exact=True).click()
+    expect(page.locator(".field-linked_from_list")).to_contain_text(PART_3)
+    page.locator("#id_slug").fill("gut-brain-conversation")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
+
+    response = page.request.get(
+        live_server.url + "/posts/how-the-gut-talks-to-the-brain/", max_redirects=0
+    )
+    assert response.status == 301
+    assert response.headers["location"] == "/posts/gut-brain-conversation/"
+    page.goto(live_server.url + "/posts/the-link-between-mental-health-and-gut-health/")
+    page.get_by_role("link", name="review here").click()
+    assert page.url == live_server.url + "/posts/gut-brain-conversation/"
+    expect(page.get_by_role("heading", level=1)).to_have_text(PART_1)
+
+    page.goto(live_server.url + "/admin/posts/post/add/")
+    page.locator("#id_title").fill("Notes on sleep")
+    page.locator("#id_body").fill("Unfinished.")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator(".messagelist")).to_contain_text("was added successfully")
+
+    page.goto(live_server.url + "/admin/posts/post/add/")
+    page.locator("#id_title").fill("Sleep and the gut")
+    page.locator("#id_body").fill("More in [my notes](post:notes-on-sleep).")
+    page.locator("#id_status").select_option("published")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator(".errorlist")).to_contain_text(
+        "“post:notes-on-sleep” links to “Notes on sleep”, which is a draft."
+    )
+    assert watch.problems == []

@@ -48,10 +48,19 @@ def test_demo_loads_the_three_part_series():
     assert {"Gut Health", "Mental Health"} <= {t.name for t in seed.tags.all()}
     assert seed.resources.filter(number=4).exists()
     assert seed.resources.count() >= 4
-    assert "Read Resource #4" in seed.body_html
+    assert (
+        'Read <a class="citation" href="#resource-4" id="md-cite-4-1">Resource #4</a>'
+        in seed.body_html
+    )
     assert "<ol>" in seed.body_html
     assert '<h2 id="md-intestinal-hyperpermeability-aka-leaky-gut-syndrome">' in seed.body_html
     assert 'href="/posts/how-the-gut-talks-to-the-brain/">review here</a>' in seed.body_html
+    assert 'href="/posts/what-throws-the-microbiome-off-balance/">read here</a>' in seed.body_html
+    assert sorted(p.slug for p in seed.links.all()) == [
+        "how-the-gut-talks-to-the-brain",
+        "what-throws-the-microbiome-off-balance",
+    ]
+    assert Post.objects.filter(broken_links=[]).count() == 3
 
 
 def test_loading_the_demo_twice_changes_nothing():
@@ -69,7 +78,20 @@ def test_seed_post_page_reads_as_part_three(client):
     response = client.get(Post.objects.get(slug=SEED_SLUG).get_absolute_url())
     assertContains(response, "Part 3 of 3 in")
     assertContains(response, '<li id="resource-4" value="4">')
+    assertContains(response, 'href="#md-cite-4-1"')
     assertContains(response, "What Throws the Microbiome Off Balance")
+
+
+def test_earlier_posts_show_the_seed_post_under_linked_from(client):
+    """Both earlier parts list the seed post as a post that links to them."""
+    load_demo()
+    seed = Post.objects.get(slug=SEED_SLUG)
+    for slug in ("how-the-gut-talks-to-the-brain", "what-throws-the-microbiome-off-balance"):
+        response = client.get(Post.objects.get(slug=slug).get_absolute_url())
+        assertContains(response, '<h2 id="linked-from-heading">Linked from</h2>', html=True)
+        assertContains(
+            response, f'<a href="{seed.get_absolute_url()}">{seed.title}</a>', html=True
+        )
 
 
 def test_import_updates_a_changed_file(tmp_path, author):

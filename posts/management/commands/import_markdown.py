@@ -61,9 +61,12 @@ def _assign(instance, values):
     return changed
 
 
-def _validated(instance, path, exclude=()):
+def _validated(instance, path, exclude=(), *, fields_only=False):
     try:
-        instance.full_clean(exclude=list(exclude), validate_unique=False)
+        if fields_only:
+            instance.clean_fields(exclude=list(exclude))
+        else:
+            instance.full_clean(exclude=list(exclude), validate_unique=False)
     except ValidationError as error:
         messages = "; ".join(
             f"{field}: {' '.join(errs)}" for field, errs in error.message_dict.items()
@@ -85,8 +88,12 @@ class Command(BaseCommand):
         with transaction.atomic():
             for path in sorted((directory / "series").glob("*.md")):
                 self.import_series(path)
-            for path in sorted((directory / "posts").glob("*.md")):
-                self.import_post(path)
+            posts = {
+                path: self.import_post(path) for path in sorted((directory / "posts").glob("*.md"))
+            }
+            # Posts may link to posts later in the directory: check links once all are in.
+            for path, post in posts.items():
+                _validated(post, path)
         self.stdout.write(
             "Imported {created} new, {updated} updated, {unchanged} unchanged.".format(
                 **self.counts
@@ -131,12 +138,13 @@ class Command(BaseCommand):
             },
         )
         if created or changed:
-            _validated(post, path).save()
+            _validated(post, path, fields_only=True).save()
 
         changed |= self.sync_tags(post, meta.get("tags") or [], path)
         changed |= self.sync_series(post, meta.get("series") or [], path)
         changed |= self.sync_resources(post, meta.get("resources") or [], path)
         self.count(created, changed)
+        return post
 
     def sync_tags(self, post, names, path):
         names = [str(name) for name in names]
