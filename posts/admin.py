@@ -8,7 +8,7 @@ from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
 from posts.models import Post, Resource, Series, SeriesPart, validate_tag_names
-from posts.rendering import render
+from posts.rendering import RenderError, render
 
 
 class ResourceFormSet(BaseInlineFormSet):
@@ -20,7 +20,11 @@ class ResourceFormSet(BaseInlineFormSet):
             for form in self.forms
             if form.cleaned_data and not form.cleaned_data.get("DELETE")
         }
-        missing = sorted(set(render(self.instance.body).citations) - listed)
+        try:
+            cited = render(self.instance.body).citations
+        except RenderError:
+            return  # the body field reports it
+        missing = sorted(set(cited) - listed)
         if missing:
             numbers = ", ".join(f"#{number}" for number in missing)
             raise ValidationError(

@@ -19,10 +19,10 @@ POST_SCHEME = "post:"
 
 def site_hosts():
     """Host names under which a pasted URL counts as this site's."""
-    hosts = {host.lstrip(".").lower() for host in settings.ALLOWED_HOSTS if host != "*"}
+    hosts = {host.lstrip(".").strip("[]").lower() for host in settings.ALLOWED_HOSTS}
     if settings.GUTBRAIN_SITE_URL:
         hosts.add(urlsplit(settings.GUTBRAIN_SITE_URL).hostname)
-    return hosts
+    return hosts - {"*"}
 
 
 def linked_slug(href):
@@ -38,8 +38,9 @@ def linked_slug(href):
         return None
     if parts.netloc and (parts.hostname or "").lower() not in site_hosts():
         return None
+    path = parts.path if parts.path.endswith("/") else parts.path + "/"
     try:
-        match = resolve(parts.path)
+        match = resolve(path)
     except Resolver404:
         return None
     if match.view_name != "posts:post":

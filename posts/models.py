@@ -11,11 +11,12 @@ from django.db.models.signals import post_delete, pre_delete
 from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.text import slugify
 from taggit.managers import TaggableManager
 
 from posts.links import LinkResolver
-from posts.rendering import citation_id, reading_minutes, render, render_markdown
+from posts.rendering import RenderError, citation_id, reading_minutes, render, render_markdown
 
 
 def validate_tag_names(names):
@@ -125,6 +126,9 @@ class Post(models.Model):
             self.slug = slugify(self.title)
         if self.status == self.Status.PUBLISHED and self.published_at is None:
             self.published_at = timezone.now()
+        if self.published_at is not None:
+            # The admin edits whole seconds; keep them so an unchanged form changes nothing.
+            self.published_at = self.published_at.replace(microsecond=0)
         before = None
         if not self._state.adding:
             before = Post.objects.filter(pk=self.pk).values(*self.VISIBLE_FIELDS).first()
@@ -158,22 +162,26 @@ class Post(models.Model):
     def rerender(self):
         """Render again because a linked post changed; the post's own content has not."""
         links = self.render_body()
-        Post.objects.filter(pk=self.pk).update(
+        still_here = Post.objects.filter(pk=self.pk).update(
             body_html=self.body_html, broken_links=self.broken_links, citations=self.citations
         )
-        self.links.set(links.targets.values())
+        if still_here:  # it may be going in the same bulk delete as the post it linked to
+            self.links.set(links.targets.values())
 
     def claim_slug(self, old_slug):
-        """Keep the old address answering, and mend links written before this address existed."""
+        """Keep the old address answering, and re-render the posts whose links now lead here."""
         if old_slug:
             PreviousSlug.objects.update_or_create(slug=old_slug, defaults={"post": self})
-        PreviousSlug.objects.filter(slug=self.slug).delete()
-        waiting = (
-            Post.objects.exclude(broken_links=[])
-            .exclude(pk=self.pk)
-            .filter(body__contains=self.slug)
+        mentioning = Post.objects.exclude(pk=self.pk).filter(
+            models.Q(body__contains=f"post:{self.slug}")
+            | models.Q(body__contains=self.get_absolute_url().rstrip("/"))
         )
-        for post in waiting:
+        taken_over, _ = PreviousSlug.objects.filter(slug=self.slug).exclude(post=self).delete()
+        if not taken_over:
+            # Only links that found no post until now can change.
+            mentioning = mentioning.exclude(broken_links=[])
+        PreviousSlug.objects.filter(slug=self.slug).delete()
+        for post in mentioning:
             post.rerender()
 
     def link_problems(self):
@@ -188,9 +196,39 @@ class Post(models.Model):
             if not self.slug:
                 raise ValidationError({"slug": "Enter a slug: the title has no letters to use."})
         if self.status == self.Status.PUBLISHED and self.published_at is None:
-            self.published_at = timezone.now()
-        if self.status == self.Status.PUBLISHED and (problems := self.link_problems()):
-            raise ValidationError({"body": problems})
+            self.published_at = timezone.now().replace(microsecond=0)
+        errors = {}
+        former = PreviousSlug.objects.filter(slug=self.slug).exclude(post_id=self.pk).first()
+        if former is not None:
+            errors["slug"] = (
+                f"This was the address of “{former.post}”, and links and readers still "
+                "follow it there. Choose another slug."
+            )
+        try:
+            problems = self.link_problems()
+        except RenderError as error:
+            errors["body"] = str(error)
+        else:
+            if self.status == self.Status.PUBLISHED and problems:
+                errors["body"] = problems
+        if self.status == self.Status.PUBLISHED and self.pk and self.published_at:
+            earlier = self.linked_from.exclude(pk=self.pk).filter(
+                status=self.Status.PUBLISHED, published_at__lt=self.published_at
+            )
+            if linker := earlier.order_by("published_at").first():
+                errors["published_at"] = (
+                    f"“{linker}” links here and goes public "
+                    f"{date_format(timezone.localtime(linker.published_at), 'DATETIME_FORMAT')}, "
+                    "before this time: its link would lead to a page that is not public yet. "
+                    "Keep an earlier time, or remove the link there first."
+                )
+        if errors:
+            raise ValidationError(errors)
+
+    def missing_resources(self):
+        """Numbers the body cites that are not among the post's resources."""
+        listed = {resource.number for resource in self.resources.all()}
+        return sorted(set(self.citations) - listed)
 
     def cited_resources(self):
         """The resources, each with the ids of the places in the body that cite it."""

@@ -91,7 +91,8 @@ class ContentFilter(Filter):
 
 def content_fragment(fragment):
     """The fragment as it must read to reach an id in rendered author content."""
-    if PAGE_ANCHOR.fullmatch(fragment):
+    if PAGE_ANCHOR.fullmatch(fragment) or fragment.startswith(CONTENT_ID_PREFIX):
+        # The page's own anchors, or an id as it appears on the page (from a pasted address).
         return fragment
     return CONTENT_ID_PREFIX + fragment
 
@@ -117,6 +118,10 @@ def sanitize(html):
 
 # `[#4]` or `[Resource #4]`, but not a link text such as `[#4](https://…)` or `[#4][ref]`.
 CITATION_PATTERN = r"\[(Resource\s+)?#([0-9]{1,4})\](?![(\[:])"
+
+
+class RenderError(ValueError):
+    """The text cannot be rendered, such as Markdown nested beyond Python's recursion limit."""
 
 
 @dataclass(frozen=True)
@@ -191,12 +196,18 @@ def render(source, resolve_links=None):
     some of them to a new href, or to None to show that link as plain text.
     """
     citations = []
-    html = markdown.markdown(
-        source or "",
-        extensions=[*MARKDOWN_EXTENSIONS, PostExtension(citations, resolve_links)],
-        extension_configs=MARKDOWN_CONFIG,
-        output_format="html",
-    )
+    try:
+        html = markdown.markdown(
+            source or "",
+            extensions=[*MARKDOWN_EXTENSIONS, PostExtension(citations, resolve_links)],
+            extension_configs=MARKDOWN_CONFIG,
+            output_format="html",
+        )
+    except RecursionError as error:
+        raise RenderError(
+            "This text nests lists, quotes or brackets too deeply to be shown. "
+            "Flatten the deepest part."
+        ) from error
     return Rendered(html=sanitize(html), citations=tuple(citations))
 
 

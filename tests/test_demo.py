@@ -126,6 +126,18 @@ def test_import_keeps_the_publish_date_when_the_file_has_none(tmp_path, author):
     assert Post.objects.get().published_at == first
 
 
+def test_import_after_a_rename_updates_the_renamed_post(tmp_path, author):
+    """A post renamed in the admin is found again by its old slug, not duplicated."""
+    (tmp_path / "posts").mkdir()
+    (tmp_path / "posts" / "a.md").write_text("---\ntitle: A\nslug: a\nauthor: ada\n---\nx\n")
+    call_command("import_markdown", tmp_path, stdout=StringIO())
+    post = Post.objects.get()
+    post.slug = "a-renamed"
+    post.save()
+    call_command("import_markdown", tmp_path, stdout=StringIO())
+    assert list(Post.objects.values_list("slug", flat=True)) == ["a"]
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
@@ -139,6 +151,12 @@ def test_import_keeps_the_publish_date_when_the_file_has_none(tmp_path, author):
             "doi: Enter a DOI",
         ),
         ("---\ntitle: T\nauthor: ada\ntags: [Sleep, '???']\n---\nx", "need a letter or digit"),
+        ("---\ntitle: T\nauthor: ada\n---\nSee [#9].", "cites resource #9, not listed"),
+        ("---\ntitle: T\nauthor: ada\n---\n" + "- " * 500 + "x", "nests lists"),
+        (
+            "---\ntitle: T\nauthor: ada\nstatus: published\n---\n[x](post:nowhere)",
+            "links to no post",
+        ),
     ],
 )
 def test_a_bad_file_is_a_clear_error_and_imports_nothing(tmp_path, author, content, message):

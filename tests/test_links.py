@@ -136,8 +136,8 @@ def test_a_pasted_old_address_still_finds_the_post(make_post, axis):
     assert links_in(post.body_html) == ["/posts/renamed/"]
 
 
-def test_a_new_post_may_take_an_old_address(client, make_post, axis):
-    """A new post with a renamed post's old slug gets that address; the redirect ends."""
+def test_a_new_post_saved_in_code_may_take_an_old_address(client, make_post, axis):
+    """Outside the admin, a new post with an old slug gets that address; the redirect ends."""
     axis.slug = "renamed"
     axis.save()
     newcomer = make_post(slug="the-gut-brain-axis", title="A new post")
@@ -157,7 +157,7 @@ def test_linked_from_lists_public_linking_posts_newest_first(client, make_post, 
     """Linked from shows published linking posts, newest first; drafts and scheduled never."""
     now = timezone.now()
     body = "[see](post:the-gut-brain-axis)"
-    make_post(title="Older linker", body=body, published_at=now - timedelta(days=3))
+    older = make_post(title="Older linker", body=body, published_at=now - timedelta(days=400))
     make_post(title="Newer linker", body=body, published_at=now - timedelta(days=1))
     make_post(title="Draft linker", body=body, status=Post.Status.DRAFT)
     make_post(title="Scheduled linker", body=body, published_at=now + timedelta(minutes=1))
@@ -166,7 +166,9 @@ def test_linked_from_lists_public_linking_posts_newest_first(client, make_post, 
     assert content.index("Newer linker") < content.index("Older linker")
     assertNotContains(response, "Draft linker")
     assertNotContains(response, "Scheduled linker")
-    assertContains(response, (now - timedelta(days=3)).strftime("%B %Y"))
+    section = content[content.index('id="linked-from-heading"') :]
+    day = timezone.localtime(older.published_at)
+    assert f"{day.day} {day:%B %Y}</time>" in section
 
 
 def test_unpublishing_or_deleting_a_target_turns_links_into_plain_text(make_post, axis):
@@ -407,3 +409,106 @@ def test_odd_link_targets_are_handled_without_error(client, make_post, href):
     post.status = Post.Status.PUBLISHED
     post.save()
     assert client.get(post.get_absolute_url()).status_code == 200
+
+
+def test_bulk_deleting_a_post_with_a_post_that_links_to_it(admin_client, make_post, axis):
+    """Deleting a post and a post linking to it in one admin action works."""
+    other = make_post(slug="other")
+    linker = make_post(body="[a](post:the-gut-brain-axis) [b](post:other)")
+    response = admin_client.post(
+        reverse("admin:posts_post_changelist"),
+        {"action": "delete_selected", "_selected_action": [axis.pk, linker.pk], "post": "yes"},
+    )
+    assert response.status_code == 302
+    assert list(Post.objects.all()) == [other]
+    assert not other.linked_from.exists()
+
+
+def test_an_old_address_cannot_be_given_to_another_post(admin_client, admin_user, axis):
+    """A renamed post's old slug stays its redirect: the form says whose it was."""
+    axis.slug = "renamed"
+    axis.save()
+    response = admin_client.post(
+        reverse("admin:posts_post_add"), post_form(admin_user, slug="the-gut-brain-axis")
+    )
+    assert response.context["adminform"].form.errors["slug"] == [
+        "This was the address of “The gut-brain axis”, and links and readers still follow "
+        "it there. Choose another slug."
+    ]
+
+
+def test_taking_an_old_address_in_code_moves_the_links_with_it(make_post, axis):
+    """Outside the admin, a post that takes an old slug also takes the links that use it."""
+    axis.slug = "renamed"
+    axis.save()
+    linker = make_post(body="[a](post:the-gut-brain-axis)")
+    newcomer = make_post(slug="the-gut-brain-axis", title="Newcomer")
+    linker.refresh_from_db()
+    assert list(linker.links.all()) == [newcomer]
+    assert links_in(linker.body_html) == ["/posts/the-gut-brain-axis/"]
+
+
+def test_a_linked_post_cannot_move_after_the_posts_that_link_to_it(
+    admin_client, admin_user, make_post, axis
+):
+    """Rescheduling a post into the future is refused while a public post links to it."""
+    make_post(title="Linker", body="[a](post:the-gut-brain-axis)")
+    later = timezone.localtime(timezone.now() + timedelta(days=5))
+    data = post_form(
+        admin_user,
+        title=axis.title,
+        slug=axis.slug,
+        body=axis.body,
+        published_at_0=later.strftime("%Y-%m-%d"),
+        published_at_1=later.strftime("%H:%M:%S"),
+    )
+    response = admin_client.post(reverse("admin:posts_post_change", args=[axis.pk]), data)
+    [error] = response.context["adminform"].form.errors["published_at"]
+    assert error.startswith("“Linker” links here and goes public ")
+    axis.refresh_from_db()
+    assert axis.published_at < timezone.now()
+
+
+def test_saving_an_unchanged_post_rerenders_no_linking_post(admin_client, admin_user, axis):
+    """The admin's whole-second times round-trip, so an unchanged save is no visible change."""
+    page = admin_client.get(reverse("admin:posts_post_change", args=[axis.pk]))
+    form = page.context["adminform"].form
+    with mock.patch.object(Post, "rerender") as rerender:
+        data = post_form(
+            admin_user,
+            title=axis.title,
+            slug=axis.slug,
+            body=axis.body,
+            summary=axis.summary,
+            tags="",
+            published_at_0=form["published_at"].value().strftime("%Y-%m-%d"),
+            published_at_1=form["published_at"].value().strftime("%H:%M:%S"),
+        )
+        admin_client.post(reverse("admin:posts_post_change", args=[axis.pk]), data)
+    rerender.assert_not_called()
+
+
+def test_deeply_nested_markdown_is_a_form_error(admin_client, admin_user):
+    """Markdown nested beyond what can be rendered is refused with a message, not a crash."""
+    response = admin_client.post(
+        reverse("admin:posts_post_add"), post_form(admin_user, body="- " * 500 + "x")
+    )
+    assert response.status_code == 200
+    assertContains(response, "nests lists, quotes or brackets too deeply")
+    assert not Post.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "href",
+    [
+        "/posts/the-gut-brain-axis",
+        "http://[::1]/posts/the-gut-brain-axis/",
+        "/posts/the-gut-brain-axis/#md-the-vagus-nerve",
+    ],
+)
+def test_more_pasted_forms_of_an_address_resolve(make_post, axis, href):
+    """No trailing slash, an IPv6 host, and an id copied from the page all work."""
+    post = make_post(body=f"[a]({href})")
+    assert list(post.links.all()) == [axis]
+    assert links_in(post.body_html)[0].startswith("/posts/the-gut-brain-axis/")
+    assert "md-md-" not in post.body_html

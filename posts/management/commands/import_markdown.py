@@ -15,7 +15,15 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.dateparse import parse_datetime
 
-from posts.models import Post, Resource, Series, SeriesPart, validate_tag_names
+from posts.models import (
+    Post,
+    PreviousSlug,
+    Resource,
+    Series,
+    SeriesPart,
+    validate_tag_names,
+)
+from posts.rendering import RenderError
 
 RESOURCE_FIELDS = ["number", "title", "authors", "venue", "year", "url", "doi", "pmid"]
 
@@ -94,6 +102,9 @@ class Command(BaseCommand):
             # Posts may link to posts later in the directory: check links once all are in.
             for path, post in posts.items():
                 _validated(post, path)
+                if missing := post.missing_resources():
+                    numbers = ", ".join(f"#{number}" for number in missing)
+                    raise CommandError(f"{path}: the text cites resource {numbers}, not listed")
         self.stdout.write(
             "Imported {created} new, {updated} updated, {unchanged} unchanged.".format(
                 **self.counts
@@ -123,12 +134,15 @@ class Command(BaseCommand):
             raise CommandError(f"{path}: no user named {username!r} for the author")
 
         post = Post.objects.filter(slug=slug).first()
+        if post is None and (previous := PreviousSlug.objects.filter(slug=slug).first()):
+            post = previous.post  # renamed since: the file's slug is the one to keep
         created = post is None
         post = post or Post(slug=slug)
         changed = _assign(
             post,
             {
                 "title": meta.get("title", ""),
+                "slug": slug,
                 "author_id": author.pk,
                 "summary": meta.get("summary", "") or "",
                 "body": body,
@@ -138,7 +152,11 @@ class Command(BaseCommand):
             },
         )
         if created or changed:
-            _validated(post, path, fields_only=True).save()
+            _validated(post, path, fields_only=True)
+            try:
+                post.save()
+            except RenderError as error:
+                raise CommandError(f"{path}: {error}") from error
 
         changed |= self.sync_tags(post, meta.get("tags") or [], path)
         changed |= self.sync_series(post, meta.get("series") or [], path)
