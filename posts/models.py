@@ -1,4 +1,5 @@
 import re
+import uuid
 from collections import Counter
 from dataclasses import dataclass
 from itertools import groupby
@@ -16,7 +17,14 @@ from django.utils.text import slugify
 from taggit.managers import TaggableManager
 
 from posts.links import LinkResolver
-from posts.rendering import RenderError, citation_id, reading_minutes, render, render_markdown
+from posts.rendering import (
+    CONTROL_CHARACTERS,
+    RenderError,
+    citation_id,
+    reading_minutes,
+    render,
+    render_markdown,
+)
 
 
 def validate_tag_names(names):
@@ -57,7 +65,12 @@ class Series(models.Model):
 class PostQuerySet(models.QuerySet):
     def published(self):
         """The one definition of public: published, and its time has come."""
-        return self.filter(status=Post.Status.PUBLISHED, published_at__lte=timezone.now())
+        return self.filter(self.published_condition())
+
+    @staticmethod
+    def published_condition():
+        """published() as a condition, for aggregates that count public posts among others."""
+        return models.Q(status=Post.Status.PUBLISHED, published_at__lte=timezone.now())
 
     def for_listing(self):
         return self.select_related("author").prefetch_related("tags")
@@ -108,6 +121,13 @@ class Post(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    content_changed_at = models.DateTimeField(
+        default=timezone.now,
+        editable=False,
+        help_text="When the title, summary, text or resources last changed: feeds' updated date.",
+    )
+    # Feed readers know a post by this id for good: it never follows the slug or title.
+    guid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     tags = TaggableManager(blank=True, help_text="Comma-separated; case does not matter.")
     series = models.ManyToManyField(Series, through="SeriesPart", related_name="posts", blank=True)
 
@@ -122,6 +142,9 @@ class Post(models.Model):
         return self.title
 
     def save(self, *args, **kwargs):
+        for name in self.CONTENT_FIELDS:
+            # Pasted from a PDF, say: invisible, invalid in feeds, refused by PostgreSQL.
+            setattr(self, name, CONTROL_CHARACTERS.sub("", getattr(self, name)))
         if not self.slug:
             self.slug = slugify(self.title)
         if self.status == self.Status.PUBLISHED and self.published_at is None:
@@ -131,7 +154,15 @@ class Post(models.Model):
             self.published_at = self.published_at.replace(microsecond=0)
         before = None
         if not self._state.adding:
-            before = Post.objects.filter(pk=self.pk).values(*self.VISIBLE_FIELDS).first()
+            before = (
+                Post.objects.filter(pk=self.pk)
+                .values(*self.VISIBLE_FIELDS, *self.CONTENT_FIELDS)
+                .first()
+            )
+        if before is not None and any(
+            before[name] != getattr(self, name) for name in self.CONTENT_FIELDS
+        ):
+            self.content_changed_at = timezone.now()
         links = self.render_body()
         self.reading_minutes = reading_minutes(self.body)
         super().save(*args, **kwargs)
@@ -139,7 +170,7 @@ class Post(models.Model):
 
         if before is None or before["slug"] != self.slug:
             self.claim_slug(before and before["slug"])
-        if before is not None and before != {f: getattr(self, f) for f in self.VISIBLE_FIELDS}:
+        if before is not None and any(before[f] != getattr(self, f) for f in self.VISIBLE_FIELDS):
             # Posts that link here show this post's address, or plain text while it is a draft.
             for linker in self.linked_from.exclude(pk=self.pk):
                 linker.rerender()
@@ -149,6 +180,8 @@ class Post(models.Model):
 
     # What other posts' links to this one depend on.
     VISIBLE_FIELDS = ("slug", "status", "published_at")
+    # What readers of a feed see as the post's content (resources too: see Resource.save).
+    CONTENT_FIELDS = ("title", "summary", "body")
 
     def render_body(self):
         """Derive body_html, broken_links and citations from the body; return the resolver."""
@@ -183,6 +216,11 @@ class Post(models.Model):
         PreviousSlug.objects.filter(slug=self.slug).delete()
         for post in mentioning:
             post.rerender()
+
+    def mark_content_changed(self):
+        """Record an edit of something feeds show that is not a field of the post itself."""
+        self.content_changed_at = timezone.now()
+        Post.objects.filter(pk=self.pk).update(content_changed_at=self.content_changed_at)
 
     def link_problems(self):
         """What is wrong with this post's links to other posts, for readers, if it goes public."""
@@ -332,6 +370,15 @@ class Resource(models.Model):
 
     def __str__(self):
         return f"[{self.number}] {self.title}"
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        self.post.mark_content_changed()
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        self.post.mark_content_changed()
+        return result
 
     def clean_fields(self, exclude=None):
         # Authors paste identifiers as links or with spaces; store the bare form.

@@ -116,6 +116,9 @@ def sanitize(html):
     return _cleaner.clean(html)
 
 
+# Control characters (pasted from a PDF, say) have no place in text, and XML cannot carry them.
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
 # `[#4]` or `[Resource #4]`, but not a link text such as `[#4](https://…)` or `[#4][ref]`.
 CITATION_PATTERN = r"\[(Resource\s+)?#([0-9]{1,4})\](?![(\[:])"
 
@@ -198,7 +201,7 @@ def render(source, resolve_links=None):
     citations = []
     try:
         html = markdown.markdown(
-            source or "",
+            CONTROL_CHARACTERS.sub("", source or ""),
             extensions=[*MARKDOWN_EXTENSIONS, PostExtension(citations, resolve_links)],
             extension_configs=MARKDOWN_CONFIG,
             output_format="html",

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from posts import converters, views
+from posts import converters, feeds, views
 
 app_name = "posts"
 
@@ -18,4 +18,10 @@ urlpatterns = [
     path("archive/", views.archive, name="archive"),
     path("archive/<year:year>/", views.archive_year, name="archive_year"),
     path("archive/<year:year>/<month:month>/", views.archive_month, name="archive_month"),
+    path("feed/rss/", feeds.site_rss, name="feed_rss"),
+    path("feed/atom/", feeds.site_atom, name="feed_atom"),
+    path("tags/<str:slug>/feed/rss/", feeds.tag_rss, name="tag_feed_rss"),
+    path("tags/<str:slug>/feed/atom/", feeds.tag_atom, name="tag_feed_atom"),
+    path("series/<slug:slug>/feed/rss/", feeds.series_rss, name="series_feed_rss"),
+    path("series/<slug:slug>/feed/atom/", feeds.series_atom, name="series_feed_atom"),
 ]

@@ -155,3 +155,22 @@ def test_tag_admin_searches_by_name(admin_client, make_post):
     make_post(tags=["Gut Health", "Sleep"])
     tags = admin_client.get(reverse("admin:taggit_tag_changelist"), {"q": "gut"})
     assert [t.name for t in tags.context["cl"].result_list] == ["Gut Health"]
+
+
+def test_a_null_character_is_a_form_error(admin_client, admin_user):
+    """A NUL byte (which PostgreSQL refuses) is named in the form, and nothing is saved."""
+    response = admin_client.post(
+        reverse("admin:posts_post_add"), post_form(admin_user, body="Pasted\x00text")
+    )
+    assertContains(response, "Null characters are not allowed.")
+    assert not Post.objects.exists()
+
+
+def test_other_control_characters_are_dropped_on_save(admin_client, admin_user):
+    """Invisible control characters pasted from a PDF are removed from the saved post."""
+    admin_client.post(
+        reverse("admin:posts_post_add"),
+        post_form(admin_user, title="Sleep\x0b and\x1f the gut", body="Text\x01 here"),
+    )
+    post = Post.objects.get()
+    assert (post.title, post.body) == ("Sleep and the gut", "Text here")

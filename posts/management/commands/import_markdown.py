@@ -161,6 +161,12 @@ class Command(BaseCommand):
         changed |= self.sync_tags(post, meta.get("tags") or [], path)
         changed |= self.sync_series(post, meta.get("series") or [], path)
         changed |= self.sync_resources(post, meta.get("resources") or [], path)
+        if created:
+            # Its content dates from the file, not from this import.
+            changed_at = _datetime(meta.get("updated_at"), path) or post.published_at
+            if changed_at is not None:
+                post.content_changed_at = changed_at
+                Post.objects.filter(pk=post.pk).update(content_changed_at=changed_at)
         self.count(created, changed)
         return post
 
@@ -206,4 +212,5 @@ class Command(BaseCommand):
         resources = [_validated(Resource(post=post, **values), path) for values in wanted]
         post.resources.all().delete()
         Resource.objects.bulk_create(resources)
+        post.mark_content_changed()
         return True

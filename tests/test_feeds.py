@@ -1,0 +1,324 @@
+"""Feeds as a feed reader sees them: found by autodiscovery, parsed with feedparser."""
+
+import re
+from datetime import timedelta
+from html.parser import HTMLParser
+from io import StringIO
+
+import feedparser
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+from taggit.models import Tag, TaggedItem
+
+from posts.feeds import ENTRIES
+from posts.models import Post, Resource, Series, SeriesPart
+
+pytestmark = pytest.mark.django_db
+
+# feedparser would quietly make relative links absolute and hide the bug a reader would see.
+feedparser.RESOLVE_RELATIVE_URIS = False
+
+FEED_TYPES = {"application/rss+xml", "application/atom+xml"}
+
+
+class AlternateLinks(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.feeds = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "link" and attrs.get("rel") == "alternate" and attrs.get("type") in FEED_TYPES:
+            self.feeds.append(attrs["href"])
+
+
+def discover(client, url):
+    """The feeds a page advertises, as a feed reader finds them."""
+    parser = AlternateLinks()
+    parser.feed(client.get(url).content.decode())
+    return parser.feeds
+
+
+def fetch(client, url, **headers):
+    response = client.get(url, **headers)
+    assert response.status_code == 200, url
+    parsed = feedparser.parse(response.content)
+    assert parsed.bozo == 0, (url, parsed.get("bozo_exception"))
+    return response, parsed
+
+
+@pytest.fixture
+def demo():
+    call_command("load_demo", stdout=StringIO())
+    return Post.objects.get(slug="the-link-between-mental-health-and-gut-health")
+
+
+def test_every_page_kind_advertises_its_feeds(client, demo):
+    """Home: the site's feeds; tag and series pages: theirs too; a post: its series' feeds."""
+    assert discover(client, "/") == ["/feed/rss/", "/feed/atom/"]
+    assert discover(client, "/tags/gut-health/") == [
+        "/tags/gut-health/feed/rss/", "/tags/gut-health/feed/atom/", "/feed/rss/", "/feed/atom/",
+    ]  # fmt: skip
+    assert discover(client, "/series/gut-and-mind/")[:2] == [
+        "/series/gut-and-mind/feed/rss/",
+        "/series/gut-and-mind/feed/atom/",
+    ]
+    assert "/series/gut-and-mind/feed/atom/" in discover(client, demo.get_absolute_url())
+    home = client.get("/").content.decode()
+    assert 'Subscribe to all posts: <a href="/feed/rss/"' in home
+
+
+def test_feeds_found_by_autodiscovery_parse_with_complete_entries(client, demo):
+    """Every advertised feed parses cleanly and its entries carry all a reader needs."""
+    pages = ["/", "/tags/gut-health/", "/series/gut-and-mind/", demo.get_absolute_url()]
+    feeds = {feed for page in pages for feed in discover(client, page)}
+    assert len(feeds) == 6
+    for url in sorted(feeds):
+        response, parsed = fetch(client, url)
+        kind = "rss" if url.endswith("/rss/") else "atom"
+        assert response["Content-Type"] == f"application/{kind}+xml; charset=utf-8"
+        assert parsed.feed.title.startswith("gutbrain")
+        assert parsed.feed.link.startswith("http://testserver/")
+        titles = [entry.title for entry in parsed.entries]
+        assert titles[0] == demo.title  # newest first
+        for entry in parsed.entries:
+            post = Post.objects.get(title=entry.title)
+            assert entry.link == f"http://testserver{post.get_absolute_url()}"
+            assert entry.id == f"urn:uuid:{post.guid}"
+            assert entry.published_parsed[:6] == post.published_at.utctimetuple()[:6]
+            if kind == "atom":  # RSS items have no updated date
+                assert entry.updated_parsed is not None
+            assert entry.author == "Demo Author"
+            assert sorted(tag.term for tag in entry.tags) == sorted(
+                tag.name for tag in post.tags.all()
+            )
+            assert entry.summary == post.summary
+            content = entry.content[0].value
+            assert "<h2>Resources</h2>" in content or "Resources</h2>" in content
+            for match in re.findall(r'(?:href|src)="([^"]*)"', content):
+                assert match.startswith(("http://", "https://", "mailto:")), (url, match)
+
+
+def test_entry_content_makes_every_link_absolute(client, make_post):
+    """Internal links, footnotes, citations, resource anchors and images point at the site."""
+    target = make_post(slug="earlier")
+    post = make_post(
+        slug="later",
+        body="See [earlier](post:earlier), [#1] and a note[^1]. ![chart](/media/chart.png)\n\n"
+        "[^1]: A footnote.",
+    )
+    Resource.objects.create(post=post, number=1, title="Study")
+    post.refresh_from_db()
+    raw = client.get(reverse("posts:feed_atom")).content.decode()
+    assert "href=&quot;/" not in raw and "src=&quot;/" not in raw
+    assert "href=&quot;#" not in raw
+    _, parsed = fetch(client, reverse("posts:feed_atom"))
+    [entry] = [e for e in parsed.entries if e.title == post.title]
+    content = entry.content[0].value
+    base = "http://testserver/posts/later/"
+    assert f'href="http://testserver{target.get_absolute_url()}"' in content
+    assert f'href="{base}#resource-1"' in content
+    assert f'href="{base}#md-fn:1"' in content
+    assert f'href="{base}#md-cite-1-1"' in content
+    assert 'src="http://testserver/media/chart.png"' in content
+
+
+def test_the_guid_survives_renames_and_retitles(client, make_post):
+    """A post's id in the feed never changes, so readers never see it again as new."""
+    post = make_post(title="First title", slug="first-slug")
+    _, before = fetch(client, reverse("posts:feed_rss"))
+    post.title, post.slug = "Second title", "second-slug"
+    post.save()
+    _, after = fetch(client, reverse("posts:feed_rss"))
+    assert before.entries[0].id == after.entries[0].id == f"urn:uuid:{post.guid}"
+    assert after.entries[0].link.endswith("/posts/second-slug/")
+
+
+def test_updated_moves_on_content_edits_only(make_post):
+    """Title, summary, body and resource edits move the date; tags, series and status do not."""
+    post = make_post(tags=["Sleep"])
+    post.refresh_from_db()
+    first = post.content_changed_at
+    post.tags.add("Gut Health")
+    series = Series.objects.create(title="Gut and Mind")
+    SeriesPart.objects.create(series=series, post=post, position=1)
+    post.save()
+    post.refresh_from_db()
+    assert post.content_changed_at == first
+    post.body += " More."
+    post.save()
+    post.refresh_from_db()
+    second = post.content_changed_at
+    assert second > first
+    resource = Resource.objects.create(post=post, number=1, title="A study")
+    post.refresh_from_db()
+    assert post.content_changed_at > second
+    third = post.content_changed_at
+    resource.delete()
+    post.refresh_from_db()
+    assert post.content_changed_at > third
+
+
+def test_only_public_posts_appear_and_scheduled_ones_in_their_time(client, make_post, monkeypatch):
+    """Drafts never; a scheduled post appears in its time; the feed is never dated ahead."""
+    make_post(title="Public")
+    make_post(title="Draft", status=Post.Status.DRAFT)
+    soon = timezone.now() + timedelta(hours=1)
+    make_post(title="Scheduled", published_at=soon)
+    for url in (reverse("posts:feed_rss"), reverse("posts:feed_atom")):
+        _, parsed = fetch(client, url)
+        assert [e.title for e in parsed.entries] == ["Public"]
+        feed_date = parsed.feed.get("updated_parsed")
+        assert feed_date is not None
+        assert feed_date <= timezone.now().utctimetuple()
+    later = soon + timedelta(minutes=1)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    _, parsed = fetch(client, reverse("posts:feed_rss"))
+    assert [e.title for e in parsed.entries] == ["Scheduled", "Public"]
+
+
+def test_feeds_hold_the_newest_twenty(client, make_post):
+    """Twenty entries, newest first."""
+    now = timezone.now()
+    for hours in range(ENTRIES + 3):
+        make_post(title=f"{hours} hours old", published_at=now - timedelta(hours=hours + 1))
+    _, parsed = fetch(client, reverse("posts:feed_atom"))
+    assert [e.title for e in parsed.entries] == [f"{h} hours old" for h in range(ENTRIES)]
+
+
+def test_conditional_get_answers_304_until_something_changes(client, make_post):
+    """An up-to-date reader gets an empty 304; publishing, editing or unpublishing changes both
+    validators."""
+    post = make_post()
+    url = reverse("posts:feed_rss")
+
+    def validators():
+        response = client.get(url)
+        return response["ETag"], response["Last-Modified"]
+
+    etag, last_modified = validators()
+    for headers in ({"HTTP_IF_NONE_MATCH": etag}, {"HTTP_IF_MODIFIED_SINCE": last_modified}):
+        response = client.get(url, **headers)
+        assert response.status_code == 304
+        assert response.content == b""
+
+    clock = timezone.now()
+
+    def changed(action):
+        nonlocal etag, last_modified, clock
+        # HTTP dates have whole seconds: make each change visibly later than the last.
+        clock += timedelta(seconds=2)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(timezone, "now", lambda: clock)
+            action()
+            new_etag, new_last_modified = validators()
+        assert new_etag != etag and new_last_modified != last_modified
+        assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 200
+        assert client.get(url, HTTP_IF_MODIFIED_SINCE=last_modified).status_code == 200
+        etag, last_modified = new_etag, new_last_modified
+
+    changed(lambda: make_post(title="Newly published"))
+
+    def edit():
+        post.body = "Edited."
+        post.save()
+
+    changed(edit)
+
+    def unpublish():
+        post.status = Post.Status.DRAFT
+        post.save()
+
+    changed(unpublish)
+
+
+def test_last_modified_is_never_ahead_of_now(client, make_post):
+    """A scheduled post does not date the feed in the future."""
+    make_post()
+    make_post(published_at=timezone.now() + timedelta(days=3))
+    response = client.get(reverse("posts:feed_atom"))
+    modified = timezone.datetime.strptime(response["Last-Modified"], "%a, %d %b %Y %H:%M:%S GMT")
+    assert timezone.make_aware(modified, timezone.UTC) <= timezone.now()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/tags/nope/feed/rss/",
+        "/tags/nope/feed/atom/",
+        "/series/nope/feed/rss/",
+        "/series/nope/feed/atom/",
+        "/tags/draft-only/feed/rss/",
+    ],
+)
+def test_unknown_or_unpublished_tag_and_series_feeds_are_404(client, make_post, url):
+    """A feed for a tag or series with nothing public is a 404."""
+    make_post(status=Post.Status.DRAFT, tags=["Draft only"])
+    assert client.get(url).status_code == 404
+
+
+def test_control_characters_from_a_pdf_still_give_a_valid_feed(client, make_post):
+    """Characters XML cannot carry are dropped, and the feed parses."""
+    make_post(
+        title="Pasted\x0b from\x00 a PDF",
+        summary="Form\x0cfeed",
+        body="Text with\x01 control\x1f characters \ufffe.",
+        tags=["Odd\x07tag"],
+    )
+    for url in (reverse("posts:feed_rss"), reverse("posts:feed_atom")):
+        _, parsed = fetch(client, url)
+        [entry] = parsed.entries
+        assert entry.title == "Pasted from a PDF"
+        assert "Text with control characters" in entry.content[0].value
+
+
+def test_demo_series_feed_in_a_reader(client, demo):
+    """The series feed shows the three parts with absolute links and resources; a rename does
+    not make a post new; a second poll is a 304."""
+    series_feed = discover(client, "/series/gut-and-mind/")[0]
+    assert series_feed == "/series/gut-and-mind/feed/rss/"
+    _, parsed = fetch(client, series_feed)
+    assert len(parsed.entries) == 3
+    seed = parsed.entries[0]
+    assert "http://testserver/posts/how-the-gut-talks-to-the-brain/" in seed.content[0].value
+    assert "doi.org/10.1038/s41564-018-0337-x" in seed.content[0].value
+    ids = [entry.id for entry in parsed.entries]
+
+    part_one = Post.objects.get(slug="how-the-gut-talks-to-the-brain")
+    part_one.slug = "gut-brain-conversation"
+    part_one.save()
+    _, after = fetch(client, series_feed)
+    assert [entry.id for entry in after.entries] == ids
+    assert "http://testserver/posts/gut-brain-conversation/" in after.entries[0].content[0].value
+
+    again = client.get(series_feed, HTTP_IF_NONE_MATCH=client.get(series_feed)["ETag"])
+    assert again.status_code == 304
+
+
+@pytest.mark.parametrize("count", [20, 500])
+def test_feed_queries_do_not_grow_with_posts(client, author, count, django_assert_num_queries):
+    """A tag feed costs the same queries with 20 posts as with 500."""
+    now = timezone.now()
+    posts = Post.objects.bulk_create(
+        Post(
+            title=f"Post {n}",
+            slug=f"post-{n}",
+            author=author,
+            body="Text",
+            body_html="<p>Text</p>",
+            status=Post.Status.PUBLISHED,
+            published_at=now - timedelta(minutes=n + 1),
+        )
+        for n in range(count)
+    )
+    tag = Tag.objects.create(name="Gut Health", slug="gut-health")
+    TaggedItem.objects.bulk_create(TaggedItem(tag=tag, content_object=post) for post in posts)
+    Resource.objects.bulk_create(Resource(post=post, number=1, title="Study") for post in posts)
+    # validators, tag, any public post, posts with authors, their tags, their resources
+    with django_assert_num_queries(6):
+        response = client.get("/tags/gut-health/feed/atom/")
+    assert feedparser.parse(response.content).entries[0].title == "Post 0"
+    with django_assert_num_queries(4):
+        client.get("/feed/rss/")
