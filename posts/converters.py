@@ -1,4 +1,15 @@
-"""Archive dates in addresses have one spelling each: /archive/2026/09/."""
+"""Path converters: archive dates have one spelling each (/archive/2026/09/), and tag slugs
+may be Unicode, as taggit makes them, but never hold control characters."""
+
+
+class TagSlugConverter:
+    regex = r"[-\w]+"
+
+    def to_python(self, value):
+        return value
+
+    def to_url(self, value):
+        return value
 
 
 class YearConverter:

@@ -19,6 +19,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.views.decorators.http import condition
 from taggit.models import Tag
@@ -27,7 +28,12 @@ from posts.models import Post, Series
 
 ENTRIES = 20
 CONTENT_CACHE_SECONDS = 24 * 60 * 60
-URL_ATTRIBUTE = re.compile(r'\b(href|src)="([^"]*)"')
+VALIDATOR_CACHE_SECONDS = 30 * 24 * 60 * 60
+# Part of every cached entry's key: change it when feed_entry.html changes.
+ENTRY_TEMPLATE_VERSION = 1
+# A start tag as the sanitiser writes it (attribute values always in double quotes).
+START_TAG = re.compile(r'<[a-zA-Z][^\s/>]*(?:\s+[^\s"=>/]+(?:="[^"]*")?)*\s*/?>')
+URL_ATTRIBUTE = re.compile(r'\s(href|src)="([^"]*)"')
 # Characters XML 1.0 cannot carry, such as control characters pasted from a PDF.
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
@@ -38,9 +44,12 @@ def xml_text(value):
 
 def absolutize(html, base_url):
     """Make every href and src in the HTML absolute, relative to the page it came from."""
-    return URL_ATTRIBUTE.sub(
-        lambda match: f'{match[1]}="{escape(urljoin(base_url, unescape(match[2])))}"', html
-    )
+
+    def absolute(attribute):
+        url = urljoin(base_url, unescape(attribute[2]))
+        return f' {attribute[1]}="{escape(url)}"'
+
+    return START_TAG.sub(lambda tag: URL_ATTRIBUTE.sub(absolute, tag[0]), html)
 
 
 class RssWithContent(Rss201rev2Feed):
@@ -128,10 +137,10 @@ class PostFeed(Feed):
         return self.scope(request, *args, **kwargs)
 
     def title(self, scope):
-        return scope.title
+        return xml_text(scope.title)
 
     def description(self, scope):
-        return scope.description
+        return xml_text(scope.description)
 
     subtitle = description
 
@@ -174,7 +183,8 @@ class PostFeed(Feed):
         return post.get_absolute_url()
 
     def item_description(self, post):
-        return xml_text(post.summary)
+        # Feeds carry the summary as HTML: escape the plain text so it reads as typed.
+        return escape(xml_text(post.summary), quote=False) if post.summary else None
 
     def item_guid(self, post):
         return post.guid.urn
@@ -200,30 +210,40 @@ class PostFeed(Feed):
 
 def _content_key(post):
     """Names one version of an entry's content: any change to what it shows gives a new key."""
-    version = f"{post.absolute_url}|{post.content_changed_at.isoformat()}|{post.body_html}"
+    version = (
+        f"{ENTRY_TEMPLATE_VERSION}|{post.absolute_url}|{post.content_changed_at.isoformat()}|"
+        f"{post.body_html}"
+    )
     return "feed-entry:" + hashlib.sha256(version.encode()).hexdigest()
 
 
 def _validators(request, scope_posts):
-    """(ETag, Last-Modified) of a feed, from one query over the posts it may show."""
+    """(ETag, Last-Modified) of a feed, from one query over the public posts it shows.
+
+    Posts are touched whenever anything a feed shows of them changes, and an unpublished or
+    deleted post changes the count, so the fingerprint moves with every change. Last-Modified
+    is the moment a fingerprint was first served, so it never goes back, even when the post
+    that changed last leaves the feed.
+    """
     if not hasattr(request, "feed_validators"):
-        public = Post.objects.published_condition()
         stats = scope_posts.aggregate(
+            count=Count("pk", distinct=True),
             saved=Max("updated_at"),
             changed=Max("content_changed_at"),
-            latest=Max("published_at", filter=public),
-            count=Count("pk", filter=public, distinct=True),
+            latest=Max("published_at"),
         )
-        moments = [
-            moment for moment in (stats["saved"], stats["changed"], stats["latest"]) if moment
-        ]
-        fingerprint = f"{request.path}|{stats['count']}|" + "|".join(
-            m.isoformat() for m in moments
-        )
-        request.feed_validators = (
-            hashlib.sha256(fingerprint.encode()).hexdigest()[:32],
-            max(moments, default=None),
-        )
+        if not stats["count"]:
+            request.feed_validators = (None, None)  # a 404, or a feed with nothing in it
+        else:
+            fingerprint = "|".join(
+                [_origin(request), request.path, str(stats["count"])]
+                + [stats[name].isoformat() for name in ("saved", "changed", "latest")]
+            )
+            etag = hashlib.sha256(fingerprint.encode()).hexdigest()[:32]
+            first_served = cache.get_or_set(
+                f"feed-first-served:{etag}", timezone.now(), timeout=VALIDATOR_CACHE_SECONDS
+            )
+            request.feed_validators = (etag, first_served)
     return request.feed_validators
 
 
@@ -246,18 +266,17 @@ def serve(feed, scope_posts):
     return condition(etag_func=etag, last_modified_func=last_modified)(view)
 
 
-# What each scope's validators look at: every post it could show, drafts included, so that
-# unpublishing one changes them too.
-def _all(**kwargs):
-    return Post.objects.all()
+# The posts whose state each feed's validators follow.
+def _all():
+    return Post.objects.published()
 
 
 def _tagged(slug):
-    return Post.objects.filter(tags__slug=slug)
+    return Post.objects.published().filter(tags__slug=slug)
 
 
 def _in_series(slug):
-    return Post.objects.filter(series_parts__series__slug=slug)
+    return Post.objects.published().filter(series_parts__series__slug=slug)
 
 
 site_rss = serve(PostFeed(all_posts, RssWithContent), _all)

@@ -8,13 +8,14 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models.signals import post_delete, pre_delete
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.text import slugify
 from taggit.managers import TaggableManager
+from taggit.models import Tag
 
 from posts.links import LinkResolver
 from posts.rendering import (
@@ -71,6 +72,10 @@ class PostQuerySet(models.QuerySet):
     def published_condition():
         """published() as a condition, for aggregates that count public posts among others."""
         return models.Q(status=Post.Status.PUBLISHED, published_at__lte=timezone.now())
+
+    def touch(self):
+        """Mark these posts as changed for readers (a tag or series changed), not as edited."""
+        return self.update(updated_at=timezone.now())
 
     def for_listing(self):
         return self.select_related("author").prefetch_related("tags")
@@ -196,7 +201,10 @@ class Post(models.Model):
         """Render again because a linked post changed; the post's own content has not."""
         links = self.render_body()
         still_here = Post.objects.filter(pk=self.pk).update(
-            body_html=self.body_html, broken_links=self.broken_links, citations=self.citations
+            body_html=self.body_html,
+            broken_links=self.broken_links,
+            citations=self.citations,
+            updated_at=timezone.now(),
         )
         if still_here:  # it may be going in the same bulk delete as the post it linked to
             self.links.set(links.targets.values())
@@ -430,3 +438,29 @@ def unlink_deleted_post(sender, instance, **kwargs):
     """Links to a deleted post become plain text, and count as broken."""
     for linker in getattr(instance, "_linking_posts", []):
         linker.rerender()
+
+
+# What readers see of a post also changes with its tags and series: touch it, so that feeds
+# and pages built from it know.
+@receiver(m2m_changed, sender=Post.tags.through)
+def touch_retagged_post(sender, instance, action, **kwargs):
+    if action in ("post_add", "post_remove", "post_clear") and isinstance(instance, Post):
+        Post.objects.filter(pk=instance.pk).touch()
+
+
+@receiver(post_save, sender=Tag)
+@receiver(pre_delete, sender=Tag)
+def touch_posts_of_tag(sender, instance, **kwargs):
+    Post.objects.filter(tags=instance).touch()
+
+
+@receiver(post_save, sender=Series)
+def touch_posts_of_series(sender, instance, created, **kwargs):
+    if not created:
+        Post.objects.filter(series_parts__series=instance).touch()
+
+
+@receiver(post_save, sender=SeriesPart)
+@receiver(post_delete, sender=SeriesPart)
+def touch_post_of_part(sender, instance, **kwargs):
+    Post.objects.filter(pk=instance.post_id).touch()

@@ -6,13 +6,13 @@ app_name = "posts"
 
 register_converter(converters.YearConverter, "year")
 register_converter(converters.MonthConverter, "month")
+register_converter(converters.TagSlugConverter, "tag")
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("favicon.ico", views.favicon, name="favicon"),
     path("posts/<slug:slug>/", views.post_detail, name="post"),
-    # taggit makes Unicode slugs ("über-den-darm"), which <slug:> would not match.
-    path("tags/<str:slug>/", views.tag_detail, name="tag"),
+    path("tags/<tag:slug>/", views.tag_detail, name="tag"),
     path("series/", views.series_list, name="series_list"),
     path("series/<slug:slug>/", views.series_detail, name="series"),
     path("archive/", views.archive, name="archive"),
@@ -20,8 +20,8 @@ urlpatterns = [
     path("archive/<year:year>/<month:month>/", views.archive_month, name="archive_month"),
     path("feed/rss/", feeds.site_rss, name="feed_rss"),
     path("feed/atom/", feeds.site_atom, name="feed_atom"),
-    path("tags/<str:slug>/feed/rss/", feeds.tag_rss, name="tag_feed_rss"),
-    path("tags/<str:slug>/feed/atom/", feeds.tag_atom, name="tag_feed_atom"),
+    path("tags/<tag:slug>/feed/rss/", feeds.tag_rss, name="tag_feed_rss"),
+    path("tags/<tag:slug>/feed/atom/", feeds.tag_atom, name="tag_feed_atom"),
     path("series/<slug:slug>/feed/rss/", feeds.series_rss, name="series_feed_rss"),
     path("series/<slug:slug>/feed/atom/", feeds.series_atom, name="series_feed_atom"),
 ]

@@ -2,6 +2,7 @@
 
 import re
 from datetime import timedelta
+from html import unescape
 from html.parser import HTMLParser
 from io import StringIO
 
@@ -94,7 +95,7 @@ def test_feeds_found_by_autodiscovery_parse_with_complete_entries(client, demo):
             assert sorted(tag.term for tag in entry.tags) == sorted(
                 tag.name for tag in post.tags.all()
             )
-            assert entry.summary == post.summary
+            assert unescape(entry.summary) == post.summary
             content = entry.content[0].value
             assert "<h2>Resources</h2>" in content or "Resources</h2>" in content
             for match in re.findall(r'(?:href|src)="([^"]*)"', content):
@@ -322,3 +323,136 @@ def test_feed_queries_do_not_grow_with_posts(client, author, count, django_asser
     assert feedparser.parse(response.content).entries[0].title == "Post 0"
     with django_assert_num_queries(4):
         client.get("/feed/rss/")
+
+
+def assert_feed_changed(client, url, later, action):
+    """After `action`, a reader holding the old validators gets the new feed, never a 304."""
+    etag, last_modified = validators(client, url)
+    later()
+    action()
+    response = client.get(url)
+    assert response["ETag"] != etag
+    assert response["Last-Modified"] != last_modified
+    for headers in ({"HTTP_IF_NONE_MATCH": etag}, {"HTTP_IF_MODIFIED_SINCE": last_modified}):
+        assert client.get(url, **headers).status_code == 200
+
+
+def validators(client, url):
+    response = client.get(url)
+    return response["ETag"], response["Last-Modified"]
+
+
+@pytest.fixture
+def later(monkeypatch):
+    """Moves the clock on by whole seconds, as HTTP dates need to see a change."""
+    clock = [timezone.now()]
+
+    def later():
+        clock[0] += timedelta(seconds=2)
+        monkeypatch.setattr(timezone, "now", lambda: clock[0])
+
+    return later
+
+
+def test_feeds_change_when_a_post_leaves_or_joins_them(client, make_post, later):
+    """Deleting the newest post, untagging it, or adding an older post to a series changes the
+    tag and series feeds, for ETag and If-Modified-Since readers alike."""
+    older = make_post(
+        title="Older", tags=["Sleep"], published_at=timezone.now() - timedelta(days=9)
+    )
+    newest = make_post(title="Newest", tags=["Sleep"])
+    series = Series.objects.create(title="Sleep series")
+    SeriesPart.objects.create(series=series, post=newest, position=2)
+    tag_feed, series_feed = "/tags/sleep/feed/rss/", "/series/sleep-series/feed/atom/"
+
+    assert_feed_changed(client, tag_feed, later, lambda: newest.tags.remove("Sleep"))
+    assert_feed_changed(
+        client,
+        series_feed,
+        later,
+        lambda: SeriesPart.objects.create(series=series, post=older, position=1),
+    )
+    newest.tags.add("Sleep")
+    assert_feed_changed(client, tag_feed, later, newest.delete)
+
+
+def test_feeds_change_when_what_an_entry_shows_changes(client, make_post, later):
+    """New tags (categories), a renamed tag, and a linked post's rename change the feed."""
+    target = make_post(slug="target", tags=["Gut Health"])
+    make_post(title="Linker", body="[see](post:target)", tags=["Gut Health"])
+    url = reverse("posts:feed_atom")
+    assert_feed_changed(client, url, later, lambda: target.tags.add("Microbiome"))
+
+    def rename_tag():
+        tag = Tag.objects.get(name="Microbiome")
+        tag.name = "Gut flora"
+        tag.save()
+
+    assert_feed_changed(client, url, later, rename_tag)
+
+    def rename_target():
+        target.slug = "target-renamed"
+        target.save()
+
+    assert_feed_changed(client, url, later, rename_target)
+    _, parsed = fetch(client, url)
+    [linker] = [entry for entry in parsed.entries if entry.title == "Linker"]
+    assert "http://testserver/posts/target-renamed/" in linker.content[0].value
+
+
+def test_last_modified_never_goes_back(client, make_post, later):
+    """When the most recently changed post leaves the feed, the date still moves forward."""
+    make_post(title="Old", published_at=timezone.now() - timedelta(days=30))
+    latest = make_post(title="Latest")
+    url = reverse("posts:feed_rss")
+    _, first = validators(client, url)
+    later()
+    latest.delete()
+    _, second = validators(client, url)
+    parse = lambda value: timezone.datetime.strptime(value, "%a, %d %b %Y %H:%M:%S GMT")  # noqa: E731
+    assert parse(second) > parse(first)
+
+
+def test_summary_is_shown_as_typed(client, make_post):
+    """A summary is plain text: markup in it is shown, not interpreted."""
+    make_post(summary="5 < 7 & <b>bold</b> <img src=x>")
+    raw = client.get(reverse("posts:feed_rss")).content.decode()
+    assert "&lt;b&gt;" not in raw or "&amp;lt;b&amp;gt;" in raw
+    _, parsed = fetch(client, reverse("posts:feed_rss"))
+    assert unescape(parsed.entries[0].summary) == "5 < 7 & <b>bold</b> <img src=x>"
+
+
+def test_only_attributes_are_made_absolute(client, make_post):
+    """Text that looks like an attribute, as in code, is left as written."""
+    make_post(slug="code", body='Write `<a href="#top">` for a link to the top.')
+    _, parsed = fetch(client, reverse("posts:feed_atom"))
+    assert '&lt;a href="#top"&gt;' in parsed.entries[0].content[0].value
+
+
+@pytest.mark.parametrize(
+    "url", ["/tags/%00/feed/rss/", "/tags/%00/", "/tags/nope/feed/rss/", "/series/nope/feed/atom/"]
+)
+def test_odd_or_unknown_feeds_are_404_even_for_any_etag(client, url):
+    """Control characters in a tag address, and `If-None-Match: *` for a missing feed: 404."""
+    assert client.get(url).status_code == 404
+    assert client.get(url, HTTP_IF_NONE_MATCH="*").status_code == 404
+
+
+def test_feeds_for_another_host_have_their_own_validators(client, make_post):
+    """The same feed under another host name has other links, so another ETag."""
+    make_post()
+    url = reverse("posts:feed_rss")
+    etag = client.get(url)["ETag"]
+    other = client.get(url, HTTP_HOST="localhost", HTTP_IF_NONE_MATCH=etag)
+    assert other.status_code == 200
+    assert b"http://localhost/posts/" in other.content
+
+
+def test_tag_and_series_names_with_control_characters_keep_feeds_valid(client, make_post):
+    """A tag or series named with an invisible character still gives a valid feed."""
+    post = make_post(tags=["Odd\x07tag"])
+    series = Series.objects.create(title="Bad\x0bseries", slug="bad-series")
+    SeriesPart.objects.create(series=series, post=post, position=1)
+    for url in ("/tags/oddtag/feed/rss/", "/series/bad-series/feed/atom/"):
+        _, parsed = fetch(client, url)
+        assert len(parsed.entries) == 1

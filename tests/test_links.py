@@ -194,14 +194,16 @@ def test_unpublishing_or_deleting_a_target_turns_links_into_plain_text(make_post
     assert linker.broken_links == ["post:the-gut-brain-axis"]
 
 
-def test_rerendering_keeps_the_linking_posts_updated_time(make_post, axis):
-    """A linked post's rename is not an edit of the posts that link to it."""
+def test_rerendering_is_no_edit_of_the_linking_post(make_post, axis):
+    """A linked post's rename changes the linking post's page, but is not an edit of it."""
     linker = make_post(body="[see](post:the-gut-brain-axis)")
-    updated_at = linker.updated_at
+    linker.refresh_from_db()
+    before = (linker.updated_at, linker.content_changed_at)
     axis.slug = "renamed"
     axis.save()
     linker.refresh_from_db()
-    assert linker.updated_at == updated_at
+    assert linker.content_changed_at == before[1]
+    assert linker.updated_at > before[0]
 
 
 def test_publishing_with_bad_links_is_refused_naming_each(admin_client, admin_user, make_post):
@@ -373,7 +375,7 @@ def test_post_page_carries_blog_posting_json_ld(client, make_post, author):
     assert data["headline"] == "Gut & Mind </script>"
     assert data["url"] == f"http://testserver{post.get_absolute_url()}"
     assert data["datePublished"] == post.published_at.isoformat()
-    assert data["dateModified"] == post.updated_at.isoformat()
+    assert data["dateModified"] == post.content_changed_at.isoformat()
     assert data["isPartOf"][0]["name"] == "Gut and Mind"
     [citation] = data["citation"]
     assert citation["name"] == "Neuroactive potential"

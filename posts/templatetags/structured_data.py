@@ -46,7 +46,7 @@ def blog_posting(context, post, resources, series_places):
         "url": absolute(post.get_absolute_url()),
         "mainEntityOfPage": absolute(post.get_absolute_url()),
         "datePublished": post.published_at.isoformat(),
-        "dateModified": max(post.updated_at, post.published_at).isoformat(),
+        "dateModified": max(post.content_changed_at, post.published_at).isoformat(),
         "author": {
             "@type": "Person",
             "name": post.author.get_full_name() or post.author.get_username(),
