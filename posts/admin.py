@@ -4,6 +4,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, F
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
@@ -38,6 +40,24 @@ class ResourceInline(admin.StackedInline):
     formset = ResourceFormSet
     extra = 0
     fields = [("number", "year"), "title", "authors", "venue", "url", ("doi", "pmid")]
+
+
+class StateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("draft", "Draft"), ("scheduled", "Scheduled"), ("published", "Published")]
+
+    def queryset(self, request, queryset):
+        public = Post.objects.published_condition()
+        if self.value() == "draft":
+            return queryset.filter(status=Post.Status.DRAFT)
+        if self.value() == "scheduled":
+            return queryset.filter(status=Post.Status.PUBLISHED).exclude(public)
+        if self.value() == "published":
+            return queryset.filter(public)
+        return queryset
 
 
 class BrokenLinksFilter(admin.SimpleListFilter):
@@ -90,8 +110,9 @@ admin.site.index_title = "Writing"
 @admin.register(Post)
 class PostAdmin(admin.ModelAdmin):
     form = PostAdminForm
-    list_display = ["title", "status", "is_live", "published_at", "series_titles", "tag_names"]
-    list_filter = ["status", BrokenLinksFilter, "tags", "series"]
+    list_display = ["title", "state", "is_live", "published_at", "series_titles", "tag_names"]
+    list_filter = [StateFilter, BrokenLinksFilter, "tags", "series"]
+    actions = ["publish_now", "unpublish"]
     search_fields = ["title", "body"]
     date_hierarchy = "published_at"
     prepopulated_fields = {"slug": ["title"]}
@@ -148,6 +169,39 @@ class PostAdmin(admin.ModelAdmin):
         if not post.broken_links:
             return "None: every link to another post works."
         return format_html_join(mark_safe("<br>"), "{}", ((href,) for href in post.broken_links))
+
+    @admin.display(description="State", ordering="status")
+    def state(self, post):
+        if post.is_scheduled:
+            moment = date_format(timezone.localtime(post.published_at), "DATETIME_FORMAT")
+            return f"Scheduled for {moment}"
+        return post.get_status_display()
+
+    @admin.action(description="Publish now", permissions=["change"])
+    def publish_now(self, request, queryset):
+        published = []
+        for post in queryset.exclude(Post.objects.published_condition()):
+            post.status = Post.Status.PUBLISHED
+            post.published_at = timezone.now()
+            if problems := post.link_problems():
+                self.message_user(
+                    request, f"“{post}” was not published: {' '.join(problems)}", messages.ERROR
+                )
+                continue
+            post.save()
+            published.append(post.title)
+        if published:
+            self.message_user(request, f"Published now: {', '.join(published)}.")
+
+    @admin.action(description="Unpublish (back to draft)", permissions=["change"])
+    def unpublish(self, request, queryset):
+        titles = []
+        for post in queryset.filter(status=Post.Status.PUBLISHED):
+            post.status = Post.Status.DRAFT
+            post.save()
+            titles.append(post.title)
+        if titles:
+            self.message_user(request, f"Back to draft: {', '.join(titles)}.")
 
     @admin.display(boolean=True, description="Public")
     def is_live(self, post):

@@ -244,6 +244,15 @@ class Post(models.Model):
         if self.status == self.Status.PUBLISHED and self.published_at is None:
             self.published_at = timezone.now().replace(microsecond=0)
         errors = {}
+        if (
+            self.status == self.Status.DRAFT
+            and self.published_at
+            and (self.published_at > timezone.now())
+        ):
+            errors["published_at"] = (
+                "A draft is not scheduled. To publish it at this time, set the status to "
+                "Published; to keep it a draft, clear the date."
+            )
         former = PreviousSlug.objects.filter(slug=self.slug).exclude(post_id=self.pk).first()
         if former is not None:
             errors["slug"] = (
@@ -317,6 +326,14 @@ class Post(models.Model):
             self.status == self.Status.PUBLISHED
             and self.published_at is not None
             and self.published_at <= timezone.now()
+        )
+
+    @property
+    def is_scheduled(self):
+        return (
+            self.status == self.Status.PUBLISHED
+            and self.published_at is not None
+            and self.published_at > timezone.now()
         )
 
 

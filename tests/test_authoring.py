@@ -1,0 +1,101 @@
+"""Authors' workflow in the admin: states, scheduling, publishing and unpublishing."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.messages import get_messages
+from django.urls import reverse
+from django.utils import timezone
+from pytest_django.asserts import assertContains
+
+from posts.models import Post
+from tests.test_admin import post_form
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "admin:posts_post_changelist"
+
+
+def titles(response):
+    return sorted(post.title for post in response.context["cl"].result_list)
+
+
+def test_post_list_shows_and_filters_by_state(admin_client, make_post):
+    """The list says Draft, Published or "Scheduled for …", and filters by each."""
+    make_post(title="A draft", status=Post.Status.DRAFT)
+    make_post(title="Live")
+    make_post(title="Coming", published_at=timezone.now() + timedelta(days=2))
+    response = admin_client.get(reverse(CHANGELIST))
+    assertContains(response, "Scheduled for ")
+    assertContains(response, '<td class="field-state">Draft</td>', html=True)
+    assertContains(response, '<td class="field-state">Published</td>', html=True)
+    for state, expected in [
+        ("draft", ["A draft"]),
+        ("scheduled", ["Coming"]),
+        ("published", ["Live"]),
+    ]:
+        assert titles(admin_client.get(reverse(CHANGELIST), {"state": state})) == expected
+
+
+def test_publish_now_publishes_drafts_and_scheduled_posts(admin_client, make_post):
+    """ "Publish now" makes the selected posts public at once."""
+    draft = make_post(status=Post.Status.DRAFT)
+    coming = make_post(published_at=timezone.now() + timedelta(days=2))
+    response = admin_client.post(
+        reverse(CHANGELIST),
+        {"action": "publish_now", "_selected_action": [draft.pk, coming.pk]},
+    )
+    assert response.status_code == 302
+    for post in (draft, coming):
+        post.refresh_from_db()
+        assert post.is_published
+
+
+def test_publish_now_refuses_a_post_with_bad_links(admin_client, make_post):
+    """A post linking to a draft is not published by the action, and the message says why."""
+    make_post(slug="unfinished", title="Unfinished", status=Post.Status.DRAFT)
+    post = make_post(title="Linker", status=Post.Status.DRAFT, body="[x](post:unfinished)")
+    response = admin_client.post(
+        reverse(CHANGELIST), {"action": "publish_now", "_selected_action": [post.pk]}
+    )
+    post.refresh_from_db()
+    assert post.status == Post.Status.DRAFT
+    [message] = [str(m) for m in get_messages(response.wsgi_request)]
+    assert message == (
+        "“Linker” was not published: “post:unfinished” links to “Unfinished”, which is a draft."
+    )
+
+
+def test_unpublish_takes_posts_back_to_draft(admin_client, make_post, client):
+    """ "Unpublish" hides the post from readers at once."""
+    post = make_post()
+    admin_client.post(reverse(CHANGELIST), {"action": "unpublish", "_selected_action": [post.pk]})
+    post.refresh_from_db()
+    assert post.status == Post.Status.DRAFT
+    assert client.get(post.get_absolute_url()).status_code == 404
+
+
+def test_a_scheduled_post_goes_live_at_its_time_without_a_job(client, make_post, monkeypatch):
+    """Nothing runs at the scheduled time: the post is simply public from then on."""
+    moment = timezone.now() + timedelta(hours=3)
+    post = make_post(published_at=moment)
+    assert client.get(post.get_absolute_url()).status_code == 404
+    monkeypatch.setattr(timezone, "now", lambda: moment + timedelta(seconds=1))
+    assert client.get(post.get_absolute_url()).status_code == 200
+
+
+def test_a_draft_with_a_future_date_is_a_form_error(admin_client, admin_user):
+    """A future date only schedules a published post: on a draft it is refused, with why."""
+    later = timezone.localtime(timezone.now() + timedelta(days=3))
+    response = admin_client.post(
+        reverse("admin:posts_post_add"),
+        post_form(
+            admin_user,
+            status="draft",
+            published_at_0=later.strftime("%Y-%m-%d"),
+            published_at_1=later.strftime("%H:%M:%S"),
+        ),
+    )
+    [error] = response.context["adminform"].form.errors["published_at"]
+    assert error.startswith("A draft is not scheduled.")
+    assert not Post.objects.exists()
