@@ -99,3 +99,48 @@ def test_a_draft_with_a_future_date_is_a_form_error(admin_client, admin_user):
     [error] = response.context["adminform"].form.errors["published_at"]
     assert error.startswith("A draft is not scheduled.")
     assert not Post.objects.exists()
+
+
+@pytest.fixture
+def author_client(client, django_user_model):
+    from django.contrib.auth.models import Group
+
+    user = django_user_model.objects.create_user("writer", password="pw", is_staff=True)
+    user.groups.add(Group.objects.get(name="Author"))
+    client.force_login(user)
+    return client
+
+
+def test_authors_write_posts_but_manage_no_users(author_client, make_post):
+    """The Author group writes posts, series and tags, and cannot reach users or groups."""
+    assert author_client.get(reverse("admin:posts_post_add")).status_code == 200
+    assert author_client.get(reverse("admin:posts_series_add")).status_code == 200
+    assert author_client.get(reverse("admin:taggit_tag_changelist")).status_code == 200
+    for name in ("admin:auth_user_changelist", "admin:auth_group_changelist",
+                 "admin:auth_user_add"):  # fmt: skip
+        assert author_client.get(reverse(name)).status_code == 403
+    index = author_client.get(reverse("admin:index")).content.decode()
+    assert "/admin/auth/" not in index
+
+
+def test_only_staff_reach_the_admin(client, django_user_model):
+    """A logged-in user who is not staff is sent to the login page."""
+    user = django_user_model.objects.create_user("reader", password="pw")
+    client.force_login(user)
+    response = client.get(reverse("admin:posts_post_changelist"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("admin:login"))
+
+
+def test_the_demo_author_is_an_author_not_a_superuser():
+    """load_demo puts its author in the Author group, without superuser rights."""
+    from io import StringIO
+
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    call_command("load_demo", stdout=StringIO())
+    demo = get_user_model().objects.get(username="demo")
+    assert demo.is_staff and not demo.is_superuser
+    assert list(demo.groups.values_list("name", flat=True)) == ["Author"]
+    assert demo.has_perm("posts.change_post") and not demo.has_perm("auth.change_user")

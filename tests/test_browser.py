@@ -12,6 +12,9 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect, sync_playwright
 
+# The Author group comes from a data migration, which a flush between tests would remove.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",

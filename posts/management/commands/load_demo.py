@@ -2,8 +2,9 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "gutbrain-demo"
@@ -15,16 +16,18 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         author, created = get_user_model().objects.get_or_create(
             username=DEMO_USERNAME,
-            defaults={
-                "first_name": "Demo",
-                "last_name": "Author",
-                "is_staff": True,
-                "is_superuser": True,
-            },
+            defaults={"first_name": "Demo", "last_name": "Author", "is_staff": True},
         )
         if created:
             author.set_password(DEMO_PASSWORD)
             author.save(update_fields=["password"])
+        if author.is_superuser:  # an author, not an administrator
+            author.is_superuser = False
+            author.save(update_fields=["is_superuser"])
+        group = Group.objects.filter(name="Author").first()
+        if group is None:
+            raise CommandError("The Author group is missing: run `manage.py migrate` first.")
+        author.groups.add(group)
         call_command("import_markdown", Path(settings.BASE_DIR) / "demo", stdout=self.stdout)
         if created:
             self.stdout.write(
