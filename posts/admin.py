@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Count, F
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
@@ -8,8 +9,10 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
+from taggit import admin as taggit_admin
+from taggit.models import Tag, TaggedItem
 
-from posts.models import Post, Resource, Series, SeriesPart, validate_tag_names
+from posts.models import Post, Resource, Series, SeriesPart, clean_tag_names
 from posts.rendering import RenderError, render
 
 
@@ -97,9 +100,7 @@ class PostAdminForm(forms.ModelForm):
         self.fields["tags"].widget.attrs["data-autocomplete-url"] = reverse("admin:autocomplete")
 
     def clean_tags(self):
-        tags = self.cleaned_data["tags"]
-        validate_tag_names(tags)
-        return tags
+        return clean_tag_names(self.cleaned_data["tags"])
 
 
 admin.site.site_header = "gutbrain"
@@ -266,3 +267,45 @@ class SeriesAdmin(admin.ModelAdmin):
     @admin.display(description="Parts", ordering="part_count")
     def part_count(self, series):
         return series.part_count
+
+
+admin.site.unregister(Tag)
+
+
+@admin.register(Tag)
+class TagAdmin(taggit_admin.TagAdmin):
+    list_display = ["name", "slug", "post_count"]
+    actions = ["merge_into_most_used"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(post_count=Count("taggit_taggeditem_items"))
+
+    @admin.display(description="Posts", ordering="post_count")
+    def post_count(self, tag):
+        return tag.post_count
+
+    @admin.action(
+        description="Merge the selected tags into the most used of them",
+        permissions=["change", "delete"],
+    )
+    def merge_into_most_used(self, request, queryset):
+        tags = list(queryset.order_by("-post_count", "name"))
+        if len(tags) < 2:
+            self.message_user(request, "Select two or more tags to merge.", messages.WARNING)
+            return
+        keep, merged = tags[0], tags[1:]
+        with transaction.atomic():
+            for tag in merged:
+                for item in TaggedItem.objects.filter(tag=tag):
+                    already = TaggedItem.objects.filter(
+                        tag=keep, content_type_id=item.content_type_id, object_id=item.object_id
+                    )
+                    if already.exists():
+                        item.delete()
+                    else:
+                        item.tag = keep
+                        item.save(update_fields=["tag"])
+                tag.delete()
+            Post.objects.filter(tags=keep).touch()
+        names = ", ".join(f"“{tag.name}”" for tag in merged)
+        self.message_user(request, f"Merged {names} into “{keep.name}”.")

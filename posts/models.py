@@ -28,13 +28,18 @@ from posts.rendering import (
 )
 
 
-def validate_tag_names(names):
-    """Every tag needs a letter or digit, or it could have no address of its own."""
+def clean_tag_names(names):
+    """The names, each once whatever its case (the first spelling wins), or a ValidationError
+    for a name without a letter or digit, which could have no address of its own."""
     empty = [name for name in names if not slugify(name, allow_unicode=True)]
     if empty:
         raise ValidationError(
             "Tags need a letter or digit: %(tags)s", params={"tags": ", ".join(empty)}
         )
+    unique = {}
+    for name in names:
+        unique.setdefault(name.casefold(), name)
+    return list(unique.values())
 
 
 DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)

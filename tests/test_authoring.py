@@ -144,3 +144,53 @@ def test_the_demo_author_is_an_author_not_a_superuser():
     assert demo.is_staff and not demo.is_superuser
     assert list(demo.groups.values_list("name", flat=True)) == ["Author"]
     assert demo.has_perm("posts.change_post") and not demo.has_perm("auth.change_user")
+
+
+def test_tags_differing_only_in_case_are_one_tag(admin_client, admin_user, make_post):
+    """Typed twice in one save, or matching an existing tag, a name makes no second tag."""
+    from taggit.models import Tag
+
+    make_post(tags=["Sleep"])
+    response = admin_client.post(
+        reverse("admin:posts_post_add"),
+        post_form(admin_user, tags="Gut Health, gut health, GUT HEALTH, sleep"),
+    )
+    assert response.status_code == 302
+    post = Post.objects.get(slug="sleep-and-the-microbiome")
+    assert sorted(tag.name.casefold() for tag in post.tags.all()) == ["gut health", "sleep"]
+    assert post.tags.get(name__iexact="sleep").name == "Sleep"  # the existing spelling
+    assert Tag.objects.count() == 2
+
+
+def test_the_database_refuses_a_tag_that_differs_only_in_case(make_post):
+    """Even code that bypasses the forms cannot create "sleep" beside "Sleep"."""
+    from django.db import IntegrityError, transaction
+    from taggit.models import Tag
+
+    Tag.objects.create(name="Sleep", slug="sleep")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Tag.objects.create(name="sleep", slug="sleep-2")
+
+
+def test_merging_tags_moves_posts_and_removes_the_merged_tags(admin_client, make_post, client):
+    """The merge keeps the most used tag, moves every post to it once, and deletes the rest."""
+    from taggit.models import Tag
+
+    both = make_post(title="Both", tags=["Gut Health", "Gut"])
+    make_post(title="Main", tags=["Gut Health"])
+    make_post(title="Another", tags=["Gut Health"])
+    only_old = make_post(title="Old only", tags=["Gut"])
+    ids = list(Tag.objects.values_list("pk", flat=True))
+    response = admin_client.post(
+        reverse("admin:taggit_tag_changelist"),
+        {"action": "merge_into_most_used", "_selected_action": ids},
+    )
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [
+        "Merged “Gut” into “Gut Health”."
+    ]
+    assert list(Tag.objects.values_list("name", flat=True)) == ["Gut Health"]
+    for post in (both, only_old):
+        assert [tag.name for tag in post.tags.all()] == ["Gut Health"]
+    assert client.get("/tags/gut/").status_code == 404
+    tag_page = client.get("/tags/gut-health/").content.decode()
+    assert "Old only" in tag_page and "4 posts" in tag_page

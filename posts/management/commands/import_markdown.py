@@ -21,7 +21,7 @@ from posts.models import (
     Resource,
     Series,
     SeriesPart,
-    validate_tag_names,
+    clean_tag_names,
 )
 from posts.rendering import RenderError
 
@@ -171,12 +171,13 @@ class Command(BaseCommand):
         return post
 
     def sync_tags(self, post, names, path):
-        names = [str(name) for name in names]
         try:
-            validate_tag_names(names)
+            names = clean_tag_names([str(name) for name in names])
         except ValidationError as error:
-            raise CommandError(f"{path}: {' '.join(error.messages)}") from error
-        if sorted(tag.name for tag in post.tags.all()) == sorted(names):
+            raise CommandError(f"{path}: tags: {' '.join(error.messages)}") from error
+        if sorted(tag.name.casefold() for tag in post.tags.all()) == sorted(
+            name.casefold() for name in names
+        ):
             return False
         post.tags.set(names)
         return True
