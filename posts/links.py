@@ -48,6 +48,18 @@ def linked_slug(href):
     return match.kwargs["slug"], parts.fragment
 
 
+def posts_by_slug(slugs):
+    """The posts these slugs name now, or named before a rename, in two queries."""
+    from posts.models import Post, PreviousSlug
+
+    posts = {post.slug: post for post in Post.objects.filter(slug__in=slugs)}
+    missing = slugs - posts.keys()
+    if missing:
+        for previous in PreviousSlug.objects.filter(slug__in=missing).select_related("post"):
+            posts[previous.slug] = previous.post
+    return posts
+
+
 class LinkResolver:
     """Resolves the links in one post's body, in two queries, and remembers what it found.
 
@@ -56,27 +68,22 @@ class LinkResolver:
     shown as plain text, and `problems` what would stop the post from being published.
     """
 
-    def __init__(self, post):
+    def __init__(self, post, find_posts=None):
         self.post = post
+        self.find_posts = find_posts or posts_by_slug
         self.targets = {}
         self.broken = []
         self.problems = []
 
     def __call__(self, hrefs):
-        from posts.models import Post, PreviousSlug
-
         named = {href: found for href in hrefs if (found := linked_slug(href))}
-        slugs = {slug for slug, _ in named.values()}
-        posts = {post.slug: post for post in Post.objects.filter(slug__in=slugs)}
-        missing = slugs - posts.keys()
-        if missing:
-            for previous in PreviousSlug.objects.filter(slug__in=missing).select_related("post"):
-                posts[previous.slug] = previous.post
+        posts = self.find_posts({slug for slug, _ in named.values()})
 
         resolved = {}
         for href, (slug, fragment) in sorted(named.items()):
             target = self.post if slug == self.post.slug else posts.get(slug)
-            if target is not None and (target is self.post or target.pk == self.post.pk):
+            same_row = target is not None and target.pk is not None and target.pk == self.post.pk
+            if target is self.post or same_row:
                 # Within the page: the fragment gets its content prefix when sanitised.
                 resolved[href] = f"#{fragment}" if fragment else self.post.get_absolute_url()
                 continue

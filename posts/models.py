@@ -155,6 +155,8 @@ class Post(models.Model):
         for name in self.CONTENT_FIELDS:
             # Pasted from a PDF, say: invisible, invalid in feeds, refused by PostgreSQL.
             setattr(self, name, CONTROL_CHARACTERS.sub("", getattr(self, name)))
+        # Browsers send CRLF from a textarea; store one kind of line ending.
+        self.body = self.body.replace("\r\n", "\n").replace("\r", "\n")
         if not self.slug:
             self.slug = slugify(self.title)
         if self.status == self.Status.PUBLISHED and self.published_at is None:
@@ -235,9 +237,9 @@ class Post(models.Model):
         self.content_changed_at = timezone.now()
         Post.objects.filter(pk=self.pk).update(content_changed_at=self.content_changed_at)
 
-    def link_problems(self):
+    def link_problems(self, find_posts=None):
         """What is wrong with this post's links to other posts, for readers, if it goes public."""
-        links = LinkResolver(self)
+        links = LinkResolver(self, find_posts)
         render(self.body, resolve_links=links)
         return links.problems
 

@@ -142,29 +142,48 @@ def test_import_after_a_rename_updates_the_renamed_post(tmp_path, author):
     ("content", "message"),
     [
         ("no front matter", "no front matter"),
-        ("---\ntitle: [unclosed\n---\nx", "not valid YAML"),
-        ("---\ntitle: T\nauthor: nobody\n---\nx", "no user named 'nobody'"),
-        ("---\ntitle: T\nauthor: ada\npublished_at: soon\n---\nx", "not a date and time"),
-        ("---\ntitle: T\nauthor: ada\nseries: [{slug: none, position: 1}]\n---\nx", "no series"),
+        ("---\ntitle: [unclosed\n---\nx", "front matter is not valid YAML"),
+        ("---\nauthor: ada\n---\nx", "title: missing"),
+        ("---\ntitle: T\nauthor: ada\npublished_at: soon\n---\nx", "published_at: 'soon' is not"),
+        ("---\ntitle: T\nauthor: ada\nseries: [{slug: none, position: 1}]\n---\nx", "series: no"),
         (
             "---\ntitle: T\nauthor: ada\nresources: [{number: 1, title: R, doi: bad}]\n---\nx",
-            "doi: Enter a DOI",
+            "resources: doi: Enter a DOI",
         ),
-        ("---\ntitle: T\nauthor: ada\ntags: [Sleep, '???']\n---\nx", "need a letter or digit"),
-        ("---\ntitle: T\nauthor: ada\n---\nSee [#9].", "cites resource #9, not listed"),
-        ("---\ntitle: T\nauthor: ada\n---\n" + "- " * 500 + "x", "nests lists"),
+        ("---\ntitle: T\nauthor: ada\ntags: [Sleep, '???']\n---\nx", "tags: Tags need a letter"),
+        ("---\ntitle: T\nauthor: ada\n---\nSee [#9].", "body: the text cites resource #9"),
+        ("---\ntitle: T\nauthor: ada\n---\n" + "- " * 500 + "x", "body: This text nests"),
         (
             "---\ntitle: T\nauthor: ada\nstatus: published\n---\n[x](post:nowhere)",
-            "links to no post",
+            "body: “post:nowhere” links to no post",
         ),
+        ("---\ntitle: T\nslug: 0-good\nauthor: ada\n---\nx", "slug: '0-good' is taken"),
     ],
 )
-def test_a_bad_file_is_a_clear_error_and_imports_nothing(tmp_path, author, content, message):
-    """One bad file stops the import with its name and reason; no post is half-saved."""
+def test_a_bad_file_is_named_and_skipped_and_the_others_imported(
+    tmp_path, author, content, message
+):
+    """A bad file is reported with its field, nothing of it is saved, the rest is imported,
+    and the command fails at the end."""
     (tmp_path / "posts").mkdir()
     (tmp_path / "posts" / "0-good.md").write_text("---\ntitle: Good\nauthor: ada\n---\nFine.\n")
     (tmp_path / "posts" / "1-bad.md").write_text(content)
-    with pytest.raises(CommandError, match=message) as error:
-        call_command("import_markdown", tmp_path, stdout=StringIO())
-    assert "1-bad.md" in str(error.value)
+    errors = StringIO()
+    with pytest.raises(CommandError, match=r"1 file\(s\) not imported"):
+        call_command("import_markdown", tmp_path, stdout=StringIO(), stderr=errors)
+    assert f"1-bad.md: {message}" in errors.getvalue()
+    assert list(Post.objects.values_list("title", flat=True)) == ["Good"]
+
+
+def test_a_post_linking_to_a_skipped_file_is_skipped_too(tmp_path, author):
+    """A published post whose link target failed to import is not imported either."""
+    (tmp_path / "posts").mkdir()
+    (tmp_path / "posts" / "a.md").write_text(
+        "---\ntitle: A\nauthor: ada\nstatus: published\n---\n[b](post:b)\n"
+    )
+    (tmp_path / "posts" / "b.md").write_text("---\ntitle: B\nauthor: ada\ntags: ['!!']\n---\nx\n")
+    errors = StringIO()
+    with pytest.raises(CommandError, match=r"2 file\(s\) not imported"):
+        call_command("import_markdown", tmp_path, stdout=StringIO(), stderr=errors)
+    assert "a.md: body: “post:b” links to no post" in errors.getvalue()
     assert not Post.objects.exists()

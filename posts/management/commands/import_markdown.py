@@ -1,62 +1,48 @@
 """Create or update series and posts from Markdown files with YAML front matter.
 
 DIR/series/*.md hold series (title, slug; the body is the description) and DIR/posts/*.md hold
-posts (title, slug, status, published_at, author, summary, tags, series, resources; the body is
-the post). Running it twice changes nothing the second time.
+posts (see posts/markdown_files.py for the fields). Every file is checked before anything is
+written: a file with a problem is reported with its field and skipped, the others are imported,
+and the command then exits with an error. Running it twice changes nothing the second time.
 """
 
-import datetime
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.utils.dateparse import parse_datetime
+from django.utils import timezone
 
-from posts.models import (
-    Post,
-    PreviousSlug,
-    Resource,
-    Series,
-    SeriesPart,
-    clean_tag_names,
-)
-from posts.rendering import RenderError
-
-RESOURCE_FIELDS = ["number", "title", "authors", "venue", "year", "url", "doi", "pmid"]
+from posts import markdown_files
+from posts.links import posts_by_slug
+from posts.markdown_files import FileProblem
+from posts.models import Post, PreviousSlug, Resource, Series, SeriesPart, clean_tag_names
+from posts.rendering import RenderError, render
 
 
-def read_front_matter(path):
-    """The YAML mapping and the Markdown body of a file that starts with a `---` block."""
-    text = path.read_text(encoding="utf-8")
-    if not text.startswith("---\n"):
-        raise CommandError(f"{path}: no front matter (the file must start with a '---' line)")
-    front, separator, body = text[4:].partition("\n---\n")
-    if not separator:
-        raise CommandError(f"{path}: the front matter has no closing '---' line")
-    try:
-        meta = yaml.safe_load(front) or {}
-    except yaml.YAMLError as error:
-        raise CommandError(f"{path}: front matter is not valid YAML: {error}") from error
-    if not isinstance(meta, dict):
-        raise CommandError(f"{path}: front matter must be a mapping of fields")
-    return meta, body.strip("\n") + "\n"
+@dataclass
+class SeriesFile:
+    path: Path
+    series: Series
+    created: bool
+    changed: bool
 
 
-def _datetime(value, path):
-    if value in (None, ""):
-        return None
-    if isinstance(value, datetime.datetime):
-        moment = value
-    else:
-        moment = parse_datetime(str(value))
-        if moment is None:
-            raise CommandError(f"{path}: published_at {value!r} is not a date and time")
-    if moment.tzinfo is None:
-        raise CommandError(f"{path}: published_at needs a time zone, such as +00:00")
-    return moment
+@dataclass
+class PostFile:
+    path: Path
+    post: Post
+    created: bool
+    changed: bool
+    author_name: str
+    tags: list
+    parts: set  # (series slug, position)
+    resources: list  # field dicts
+    previous_slugs: list
+    updated_at: object = None
+    problems: list = field(default_factory=list)
 
 
 def _assign(instance, values):
@@ -69,18 +55,23 @@ def _assign(instance, values):
     return changed
 
 
-def _validated(instance, path, exclude=(), *, fields_only=False):
+def _finder(incoming):
+    """Finds posts by slug among those being imported first, then among those already here."""
+
+    def find_posts(slugs):
+        found = posts_by_slug(slugs - incoming.keys())
+        found.update({slug: incoming[slug] for slug in slugs & incoming.keys()})
+        return found
+
+    return find_posts
+
+
+def _check(instance, exclude=()):
     try:
-        if fields_only:
-            instance.clean_fields(exclude=list(exclude))
-        else:
-            instance.full_clean(exclude=list(exclude), validate_unique=False)
+        instance.clean_fields(exclude=list(exclude))
     except ValidationError as error:
-        messages = "; ".join(
-            f"{field}: {' '.join(errs)}" for field, errs in error.message_dict.items()
-        )
-        raise CommandError(f"{path}: {messages}") from error
-    return instance
+        name, messages = next(iter(error.message_dict.items()))
+        raise FileProblem(name, " ".join(messages)) from error
 
 
 class Command(BaseCommand):
@@ -92,89 +83,193 @@ class Command(BaseCommand):
     def handle(self, *args, directory, **options):
         if not directory.is_dir():
             raise CommandError(f"{directory} is not a directory")
-        self.counts = {"created": 0, "updated": 0, "unchanged": 0}
+        self.errors = []
+        series_files = self.read_all(directory / "series", self.read_series)
+        known_series = {plan.series.slug for plan in series_files}
+        known_series |= set(Series.objects.values_list("slug", flat=True))
+        post_files = self.read_all(directory / "posts", lambda p: self.read_post(p, known_series))
+        post_files = self.check_slugs(post_files)
+        post_files = self.check_links(post_files)
+
         with transaction.atomic():
-            for path in sorted((directory / "series").glob("*.md")):
-                self.import_series(path)
-            posts = {
-                path: self.import_post(path) for path in sorted((directory / "posts").glob("*.md"))
-            }
-            # Posts may link to posts later in the directory: check links once all are in.
-            for path, post in posts.items():
-                _validated(post, path)
-                if missing := post.missing_resources():
-                    numbers = ", ".join(f"#{number}" for number in missing)
-                    raise CommandError(f"{path}: the text cites resource {numbers}, not listed")
+            for plan in series_files:
+                if plan.created or plan.changed:
+                    plan.series.save()
+            for plan in post_files:
+                self.write_post(plan)
+
+        counts = {"created": 0, "updated": 0, "unchanged": 0}
+        for plan in [*series_files, *post_files]:
+            counts["created" if plan.created else "updated" if plan.changed else "unchanged"] += 1
         self.stdout.write(
-            "Imported {created} new, {updated} updated, {unchanged} unchanged.".format(
-                **self.counts
-            )
+            "Imported {created} new, {updated} updated, {unchanged} unchanged.".format(**counts)
         )
+        if self.errors:
+            for path, problem in self.errors:
+                self.stderr.write(f"{path}: {problem}")
+            raise CommandError(f"{len(self.errors)} file(s) not imported; see above.")
 
-    def count(self, created, changed):
-        self.counts["created" if created else "updated" if changed else "unchanged"] += 1
+    def read_all(self, folder, read):
+        plans = []
+        for path in sorted(folder.glob("*.md")):
+            try:
+                plans.append(read(path))
+            except FileProblem as problem:
+                self.errors.append((path, problem))
+        return plans
 
-    def import_series(self, path):
-        meta, description = read_front_matter(path)
+    def read_series(self, path):
+        meta, description = markdown_files.read(path)
         slug = meta.get("slug") or path.stem
         series = Series.objects.filter(slug=slug).first()
         created = series is None
         series = series or Series(slug=slug)
-        changed = _assign(series, {"title": meta.get("title", ""), "description": description})
-        if created or changed:
-            _validated(series, path, exclude=["description_html"]).save()
-        self.count(created, changed)
+        changed = _assign(series, {"title": meta.get("title") or "", "description": description})
+        _check(series, exclude=["description_html"])
+        return SeriesFile(path, series, created, changed)
 
-    def import_post(self, path):
-        meta, body = read_front_matter(path)
+    def read_post(self, path, known_series):
+        meta, body = markdown_files.read(path)
+        if not meta.get("title"):
+            raise FileProblem("title", "missing")
+        if not meta.get("author"):
+            raise FileProblem("author", "missing")
         slug = meta.get("slug") or path.stem
-        username = meta.get("author")
-        author = get_user_model().objects.filter(username=username).first()
-        if author is None:
-            raise CommandError(f"{path}: no user named {username!r} for the author")
-
-        post = Post.objects.filter(slug=slug).first()
-        if post is None and (previous := PreviousSlug.objects.filter(slug=slug).first()):
-            post = previous.post  # renamed since: the file's slug is the one to keep
-        created = post is None
-        post = post or Post(slug=slug)
-        changed = _assign(
-            post,
-            {
-                "title": meta.get("title", ""),
-                "slug": slug,
-                "author_id": author.pk,
-                "summary": meta.get("summary", "") or "",
-                "body": body,
-                "status": meta.get("status", Post.Status.DRAFT),
-                # Without a date in the file, keep the one the post was published with.
-                "published_at": _datetime(meta.get("published_at"), path) or post.published_at,
-            },
+        guid = markdown_files.guid(meta)
+        post = (
+            (guid and Post.objects.filter(guid=guid).first())
+            or Post.objects.filter(slug=slug).first()
+            or getattr(PreviousSlug.objects.filter(slug=slug).first(), "post", None)
         )
-        if created or changed:
-            _validated(post, path, fields_only=True)
-            try:
-                post.save()
-            except RenderError as error:
-                raise CommandError(f"{path}: {error}") from error
+        created = post is None
+        post = post or Post()
+        author = get_user_model().objects.filter(username=meta["author"]).first()
+        values = {
+            "title": meta["title"],
+            "slug": slug,
+            "summary": meta.get("summary") or "",
+            "body": body,
+            "status": meta.get("status") or Post.Status.DRAFT,
+            # Without a date in the file, keep the one the post was published with.
+            "published_at": markdown_files.moment(meta, "published_at") or post.published_at,
+        }
+        if author is not None:
+            values["author_id"] = author.pk
+        if guid is not None:
+            values["guid"] = guid
+        changed = _assign(post, values)
+        if post.published_at is not None:
+            post.published_at = post.published_at.replace(microsecond=0)
+        _check(post, exclude=["author", "slug"] if created else ["author"])
 
-        changed |= self.sync_tags(post, meta.get("tags") or [], path)
-        changed |= self.sync_series(post, meta.get("series") or [], path)
-        changed |= self.sync_resources(post, meta.get("resources") or [], path)
-        if created:
-            # Its content dates from the file, not from this import.
-            changed_at = _datetime(meta.get("updated_at"), path) or post.published_at
-            if changed_at is not None:
-                post.content_changed_at = changed_at
-                Post.objects.filter(pk=post.pk).update(content_changed_at=changed_at)
-        self.count(created, changed)
-        return post
-
-    def sync_tags(self, post, names, path):
         try:
-            names = clean_tag_names([str(name) for name in names])
+            tags = clean_tag_names(markdown_files.text_list(meta, "tags"))
         except ValidationError as error:
-            raise CommandError(f"{path}: tags: {' '.join(error.messages)}") from error
+            raise FileProblem("tags", " ".join(error.messages)) from error
+        parts = set()
+        for entry in markdown_files.mapping_list(meta, "series"):
+            if entry.get("slug") not in known_series:
+                raise FileProblem("series", f"no series with slug {entry.get('slug')!r}")
+            try:
+                parts.add((entry["slug"], int(entry["position"])))
+            except (KeyError, TypeError, ValueError) as error:
+                raise FileProblem(
+                    "series", "each needs a slug and a whole-number position"
+                ) from error
+        resources = []
+        for entry in markdown_files.mapping_list(meta, "resources"):
+            values = {key: entry.get(key) for key in markdown_files.RESOURCE_KEYS}
+            values = {
+                k: ("" if v is None and k not in ("number", "year") else v)
+                for k, v in values.items()
+            }
+            resource = Resource(**values)
+            try:
+                resource.clean_fields(exclude=["post"])
+            except ValidationError as error:
+                name, messages = next(iter(error.message_dict.items()))
+                raise FileProblem(f"resources: {name}", " ".join(messages)) from error
+            resources.append({key: getattr(resource, key) for key in markdown_files.RESOURCE_KEYS})
+        numbers = [resource["number"] for resource in resources]
+        if len(numbers) != len(set(numbers)):
+            raise FileProblem("resources", "two resources share a number")
+        try:
+            cited = render(body).citations
+        except RenderError as error:
+            raise FileProblem("body", str(error)) from error
+        if missing := sorted(set(cited) - set(numbers)):
+            listed = ", ".join(f"#{number}" for number in missing)
+            raise FileProblem("body", f"the text cites resource {listed}, not listed")
+        return PostFile(
+            path=path,
+            post=post,
+            created=created,
+            changed=changed,
+            author_name=meta["author"],
+            tags=tags,
+            parts=parts,
+            resources=resources,
+            previous_slugs=markdown_files.text_list(meta, "previous_slugs"),
+            updated_at=markdown_files.moment(meta, "updated_at"),
+        )
+
+    def check_slugs(self, plans):
+        """A slug belongs to one file, and to no other post already here."""
+        valid, seen = [], set()
+        for plan in plans:
+            slug = plan.post.slug
+            other = Post.objects.filter(slug=slug).exclude(pk=plan.post.pk).exists()
+            if slug in seen or (plan.post.pk is None and other) or (plan.post.pk and other):
+                self.errors.append((plan.path, FileProblem("slug", f"{slug!r} is taken")))
+                continue
+            seen.add(slug)
+            valid.append(plan)
+        return valid
+
+    def check_links(self, plans):
+        """Published posts may only link to posts that will be public: those here or imported.
+
+        A file that fails takes its post out of what others may link to, so check again
+        until nothing changes.
+        """
+        while True:
+            incoming = {slug: plan.post for plan in plans for slug in plan.previous_slugs}
+            incoming.update({plan.post.slug: plan.post for plan in plans})
+            find_posts = _finder(incoming)
+            failing = {}
+            for plan in plans:
+                published = plan.post.status == Post.Status.PUBLISHED
+                if published and (problems := plan.post.link_problems(find_posts)):
+                    failing[plan.path] = problems
+            if not failing:
+                return plans
+            for path, problems in failing.items():
+                self.errors.append((path, FileProblem("body", " ".join(problems))))
+            plans = [plan for plan in plans if plan.path not in failing]
+
+    def write_post(self, plan):
+        post = plan.post
+        if post.author_id is None:
+            # Importing into a new site: the author gets an account without a password.
+            author, _ = get_user_model().objects.get_or_create(username=plan.author_name)
+            if author.has_usable_password():
+                author.set_unusable_password()
+                author.save(update_fields=["password"])
+            post.author = author
+            plan.changed = True
+        if plan.created or plan.changed:
+            post.save()
+        plan.changed |= self.sync_tags(post, plan.tags)
+        plan.changed |= self.sync_series(post, plan.parts)
+        plan.changed |= self.sync_resources(post, plan.resources)
+        plan.changed |= self.sync_previous_slugs(post, plan.previous_slugs)
+        if plan.created:
+            # Its content dates from the file, not from this import.
+            changed_at = plan.updated_at or post.published_at or timezone.now()
+            post.content_changed_at = changed_at
+            Post.objects.filter(pk=post.pk).update(content_changed_at=changed_at)
+
+    def sync_tags(self, post, names):
         if sorted(tag.name.casefold() for tag in post.tags.all()) == sorted(
             name.casefold() for name in names
         ):
@@ -182,36 +277,31 @@ class Command(BaseCommand):
         post.tags.set(names)
         return True
 
-    def sync_series(self, post, entries, path):
-        wanted = set()
-        for entry in entries:
-            series = Series.objects.filter(slug=entry.get("slug")).first()
-            if series is None:
-                raise CommandError(f"{path}: no series with slug {entry.get('slug')!r}")
-            wanted.add((series.pk, int(entry["position"])))
-        existing = set(post.series_parts.values_list("series_id", "position"))
-        if wanted == existing:
+    def sync_series(self, post, parts):
+        existing = set(post.series_parts.values_list("series__slug", "position"))
+        if parts == existing:
             return False
         post.series_parts.all().delete()
+        series = {s.slug: s for s in Series.objects.filter(slug__in=[slug for slug, _ in parts])}
         SeriesPart.objects.bulk_create(
-            SeriesPart(post=post, series_id=series_id, position=position)
-            for series_id, position in sorted(wanted)
+            SeriesPart(post=post, series=series[slug], position=position)
+            for slug, position in sorted(parts)
         )
         return True
 
-    def sync_resources(self, post, entries, path):
-        wanted = [
-            {
-                field: entry.get(field) or ("" if field not in ("number", "year") else None)
-                for field in RESOURCE_FIELDS
-            }
-            for entry in entries
-        ]
-        existing = list(post.resources.values(*RESOURCE_FIELDS))
-        if wanted == existing:
+    def sync_resources(self, post, wanted):
+        existing = list(post.resources.values(*markdown_files.RESOURCE_KEYS))
+        if sorted(wanted, key=lambda r: r["number"]) == existing:
             return False
-        resources = [_validated(Resource(post=post, **values), path) for values in wanted]
         post.resources.all().delete()
-        Resource.objects.bulk_create(resources)
+        Resource.objects.bulk_create(Resource(post=post, **values) for values in wanted)
         post.mark_content_changed()
         return True
+
+    def sync_previous_slugs(self, post, slugs):
+        """Add the file's former addresses; never drop a redirect that readers may follow."""
+        have = set(post.previous_slugs.values_list("slug", flat=True))
+        new = [slug for slug in slugs if slug not in have and slug != post.slug]
+        for slug in new:
+            PreviousSlug.objects.update_or_create(slug=slug, defaults={"post": post})
+        return bool(new)
