@@ -1,10 +1,14 @@
+import difflib
+
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, F
 from django.forms.models import BaseInlineFormSet
-from django.urls import reverse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html_join
@@ -12,7 +16,7 @@ from django.utils.safestring import mark_safe
 from taggit import admin as taggit_admin
 from taggit.models import Tag, TaggedItem
 
-from posts.models import Post, Resource, Series, SeriesPart, clean_tag_names
+from posts.models import Post, PostVersion, Resource, Series, SeriesPart, clean_tag_names
 from posts.rendering import RenderError, render
 
 
@@ -95,12 +99,32 @@ class PostAdminForm(forms.ModelForm):
             "summary": forms.Textarea(attrs={"rows": 3, "maxlength": 300}),
         }
 
+    # The version the author started from: saving over a newer one is refused.
+    based_on_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["tags"].widget.attrs["data-autocomplete-url"] = reverse("admin:autocomplete")
+        if self.instance.pk:
+            self.fields["based_on_version"].initial = self.instance.version
 
     def clean_tags(self):
         return clean_tag_names(self.cleaned_data["tags"])
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if self.instance.pk:
+            saved = Post.objects.select_related("updated_by").get(pk=self.instance.pk)
+            if cleaned_data.get("based_on_version") != saved.version:
+                who = saved.updated_by
+                name = (who.get_full_name() or who.get_username()) if who else "Someone"
+                when = date_format(timezone.localtime(saved.updated_at), "DATETIME_FORMAT")
+                raise ValidationError(
+                    f"{name} saved this post at {when}, after you opened it. Nothing of yours "
+                    "was saved, and your text is still below: copy what you need, then reload "
+                    "the page to see their version and add your changes to it."
+                )
+        return cleaned_data
 
 
 admin.site.site_header = "gutbrain"
@@ -119,11 +143,12 @@ class PostAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["title"]}
     autocomplete_fields = ["author"]
     inlines = [SeriesPartInline, ResourceInline]
-    readonly_fields = ["linked_from_list", "broken_link_list"]
+    readonly_fields = ["linked_from_list", "broken_link_list", "history"]
     fieldsets = [
-        (None, {"fields": ["title", "slug", "author", "summary", "body"]}),
+        (None, {"fields": ["title", "slug", "author", "summary", "body", "based_on_version"]}),
         ("Publishing", {"fields": ["status", "published_at", "tags"]}),
         ("Links", {"fields": ["linked_from_list", "broken_link_list"]}),
+        ("History", {"fields": ["history"], "classes": ["collapse"]}),
     ]
 
     class Media:
@@ -136,13 +161,103 @@ class PostAdmin(admin.ModelAdmin):
     def get_changeform_initial_data(self, request):
         return {"author": request.user.pk, **super().get_changeform_initial_data(request)}
 
+    def save_model(self, request, post, form, change):
+        post.updated_by = request.user
+        super().save_model(request, post, form, change)
+
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        # Publishing is refused by validation; a draft may be saved, with a warning.
         post = form.instance
+        post.record_version(request.user)
+        # Publishing is refused by validation; a draft may be saved, with a warning.
         if post.status == Post.Status.DRAFT:
             for problem in post.link_problems():
                 messages.warning(request, f"Before publishing: {problem}")
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:post_id>/versions/<int:number>/",
+                self.admin_site.admin_view(self.version_view),
+                name="posts_post_version",
+            ),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description="Saved versions")
+    def history(self, post):
+        if post.pk is None:
+            return "Versions are kept from the first save on."
+        rows = (
+            (
+                reverse("admin:posts_post_version", args=[post.pk, version.number]),
+                version.number,
+                date_format(timezone.localtime(version.saved_at), "DATETIME_FORMAT"),
+                (version.saved_by.get_full_name() or version.saved_by.get_username())
+                if version.saved_by
+                else "someone",
+            )
+            for version in post.versions.select_related("saved_by")
+        )
+        return (
+            format_html_join(
+                mark_safe("<br>"), '<a href="{}">Version {}</a>, saved {} by {}', rows
+            )
+            or "No saved versions yet."
+        )
+
+    def version_view(self, request, post_id, number):
+        """Compare an earlier version with the post as it is, and restore it."""
+        post = get_object_or_404(Post, pk=post_id)
+        if not self.has_change_permission(request, post):
+            raise PermissionDenied
+        version = get_object_or_404(PostVersion, post=post, number=number)
+        if request.method == "POST":
+            post.body = version.body
+            if post.status == Post.Status.PUBLISHED and (problems := post.link_problems()):
+                self.message_user(
+                    request,
+                    f"Version {number} was not restored: {' '.join(problems)}",
+                    messages.ERROR,
+                )
+                return redirect("admin:posts_post_version", post.pk, number)
+            post.updated_by = request.user
+            post.restore(version)
+            post.record_version(request.user)
+            self.message_user(
+                request, f"Version {number} restored; it is now version {post.version}."
+            )
+            return redirect("admin:posts_post_change", post.pk)
+        current_tags = sorted((tag.name for tag in post.tags.all()), key=str.casefold)
+        differ = difflib.HtmlDiff(wrapcolumn=70)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Version {number} of “{post}”",
+            "post": post,
+            "version": version,
+            "changes": [
+                (
+                    label,
+                    differ.make_table(
+                        old.splitlines(), new.splitlines(), "This version", "Now", context=True
+                    ),
+                )
+                for label, old, new in [
+                    ("Title", version.title, post.title),
+                    ("Summary", version.summary, post.summary),
+                    ("Text", version.body, post.body),
+                    ("Tags", "\n".join(version.tags), "\n".join(current_tags)),
+                ]
+                if old != new
+            ],
+            "resources_differ": version.resources
+            != [
+                {key: getattr(r, key) for key in Resource.COPIED_FIELDS}
+                for r in post.resources.order_by("number")
+            ],
+        }
+        return TemplateResponse(request, "admin/posts/post/version.html", context)
 
     @admin.display(description="Linked from")
     def linked_from_list(self, post):

@@ -15,7 +15,7 @@ POST_KEYS = [
     "title", "slug", "guid", "status", "published_at", "updated_at", "author", "summary",
     "tags", "series", "previous_slugs", "resources",
 ]  # fmt: skip
-RESOURCE_KEYS = ["number", "title", "authors", "venue", "year", "url", "doi", "pmid"]
+RESOURCE_KEYS = ["number", "title", "authors", "venue", "year", "url", "doi", "pmid"]  # fmt: skip
 
 
 class FileProblem(ValueError):

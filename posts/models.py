@@ -138,6 +138,16 @@ class Post(models.Model):
     )
     # Feed readers know a post by this id for good: it never follows the slug or title.
     guid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # Goes up with every save, so that a form opened on an older version cannot overwrite it.
+    version = models.PositiveIntegerField(default=1, editable=False)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
     tags = TaggableManager(blank=True, help_text="Comma-separated; case does not matter.")
     series = models.ManyToManyField(Series, through="SeriesPart", related_name="posts", blank=True)
 
@@ -168,9 +178,11 @@ class Post(models.Model):
         if not self._state.adding:
             before = (
                 Post.objects.filter(pk=self.pk)
-                .values(*self.VISIBLE_FIELDS, *self.CONTENT_FIELDS)
+                .values("version", *self.VISIBLE_FIELDS, *self.CONTENT_FIELDS)
                 .first()
             )
+            if before is not None:
+                self.version = before["version"] + 1
         if before is not None and any(
             before[name] != getattr(self, name) for name in self.CONTENT_FIELDS
         ):
@@ -231,6 +243,33 @@ class Post(models.Model):
         PreviousSlug.objects.filter(slug=self.slug).delete()
         for post in mentioning:
             post.rerender()
+
+    def record_version(self, user=None):
+        """Keep the post as it is now (with its tags and resources) in its history."""
+        return PostVersion.objects.update_or_create(
+            post=self,
+            number=self.version,
+            defaults={
+                "saved_by": user,
+                "title": self.title,
+                "summary": self.summary,
+                "body": self.body,
+                "tags": sorted((tag.name for tag in self.tags.all()), key=str.casefold),
+                "resources": [
+                    {key: getattr(resource, key) for key in Resource.COPIED_FIELDS}
+                    for resource in self.resources.order_by("number")
+                ],
+            },
+        )[0]
+
+    def restore(self, version):
+        """Bring back the title, summary, text, tags and resources of an earlier version."""
+        self.title, self.summary, self.body = version.title, version.summary, version.body
+        self.save()
+        self.tags.set(version.tags)
+        self.resources.all().delete()
+        Resource.objects.bulk_create(Resource(post=self, **values) for values in version.resources)
+        self.mark_content_changed()
 
     def mark_content_changed(self):
         """Record an edit of something feeds show that is not a field of the post itself."""
@@ -369,6 +408,9 @@ class SeriesPart(models.Model):
 class Resource(models.Model):
     """A numbered source a post cites, listed under it as "Resources"."""
 
+    # What a copy of a resource (in a version, or a file) carries.
+    COPIED_FIELDS = ("number", "title", "authors", "venue", "year", "url", "doi", "pmid")
+
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="resources")
     number = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
     title = models.CharField(max_length=500)
@@ -440,6 +482,35 @@ class SeriesPlace:
     total: int
     previous: Post | None
     next: Post | None
+
+
+class PostVersion(models.Model):
+    """A post as one save left it: what an author can compare with, and restore."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    saved_at = models.DateTimeField(default=timezone.now)
+    saved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    title = models.CharField(max_length=200)
+    summary = models.CharField(max_length=300, blank=True)
+    body = models.TextField()
+    tags = models.JSONField(default=list)
+    resources = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["post", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["post", "number"], name="one_version_per_number")
+        ]
+
+    def __str__(self):
+        return f"{self.post} (version {self.number})"
 
 
 class PreviousSlug(models.Model):

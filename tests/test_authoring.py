@@ -194,3 +194,121 @@ def test_merging_tags_moves_posts_and_removes_the_merged_tags(admin_client, make
     assert client.get("/tags/gut/").status_code == 404
     tag_page = client.get("/tags/gut-health/").content.decode()
     assert "Old only" in tag_page and "4 posts" in tag_page
+
+
+def change_form(admin_client, post, **overrides):
+    """The change form's data as the browser would send it, with overrides."""
+    from tests.test_admin import inline_management
+
+    form = (
+        admin_client.get(reverse("admin:posts_post_change", args=[post.pk]))
+        .context["adminform"]
+        .form
+    )
+    moment = timezone.localtime(post.published_at)
+    data = {
+        "title": post.title,
+        "slug": post.slug,
+        "author": str(post.author_id),
+        "summary": post.summary,
+        "body": post.body,
+        "status": post.status,
+        "published_at_0": moment.strftime("%Y-%m-%d"),
+        "published_at_1": moment.strftime("%H:%M:%S"),
+        "tags": ", ".join(tag.name for tag in post.tags.all()),
+        "based_on_version": str(form["based_on_version"].value()),
+        **inline_management("series_parts"),
+        **inline_management("resources"),
+    }
+    data.update(overrides)
+    return data
+
+
+def test_a_save_over_someone_elses_newer_save_is_refused(
+    admin_client, make_post, django_user_model
+):
+    """Two authors open the same post; the second save is refused, naming who saved and when,
+    and keeps the second author's text in the form."""
+    post = make_post(body="Original text.")
+    first_tab = change_form(admin_client, post, body="First author's text.")
+    second_tab = change_form(admin_client, post, body="Second author's text.")
+    url = reverse("admin:posts_post_change", args=[post.pk])
+    assert admin_client.post(url, first_tab).status_code == 302
+
+    response = admin_client.post(url, second_tab)
+    assert response.status_code == 200
+    assertContains(response, "admin saved this post at ")
+    assertContains(response, "after you opened it. Nothing of yours was saved")
+    assertContains(response, "Second author&#x27;s text.")
+    post.refresh_from_db()
+    assert post.body == "First author's text."
+
+
+def test_every_save_is_kept_and_an_old_version_can_be_restored(admin_client, make_post):
+    """Versions keep title, text, summary, tags and resources; restoring brings them back."""
+    from tests.test_admin import inline_management
+
+    post = make_post(title="First title", body="First text.", tags=["Sleep"])
+    url = reverse("admin:posts_post_change", args=[post.pk])
+    data = change_form(admin_client, post)
+    data.update(inline_management("resources", total=1))
+    data.update({"resources-0-number": "1", "resources-0-title": "A study"})
+    assert admin_client.post(url, data).status_code == 302  # version 2, with a resource
+    post.refresh_from_db()
+    edited = change_form(admin_client, post, title="Second title", body="Second text.", tags="Gut")
+    edited.update(
+        {
+            "resources-TOTAL_FORMS": "1",
+            "resources-INITIAL_FORMS": "1",
+            "resources-0-id": str(post.resources.get().pk),
+            "resources-0-post": str(post.pk),
+            "resources-0-number": "1",
+            "resources-0-title": "A study",
+            "resources-0-DELETE": "on",
+        }
+    )
+    assert admin_client.post(url, edited).status_code == 302  # version 3
+    post.refresh_from_db()
+    assert (post.title, post.version, post.resources.count()) == ("Second title", 3, 0)
+    assert [v.number for v in post.versions.all()] == [3, 2]
+
+    version_url = reverse("admin:posts_post_version", args=[post.pk, 2])
+    page = admin_client.get(version_url)
+    assertContains(page, "First&nbsp;text.")  # the diff keeps spaces
+    assertContains(page, "Second&nbsp;text.")
+    assertContains(page, 'class="diff"')
+    assertContains(page, "restoring brings them back too")
+    response = admin_client.post(version_url)
+    assert response.status_code == 302
+    post.refresh_from_db()
+    assert (post.title, post.body) == ("First title", "First text.")
+    assert [tag.name for tag in post.tags.all()] == ["Sleep"]
+    assert list(post.resources.values_list("title", flat=True)) == ["A study"]
+    assert post.versions.first().number == post.version == 4
+
+
+def test_versions_need_the_right_to_change_the_post(client, make_post, django_user_model):
+    """Staff without the right to change posts cannot see or restore versions."""
+    post = make_post()
+    post.record_version()
+    user = django_user_model.objects.create_user("viewer", password="pw", is_staff=True)
+    client.force_login(user)
+    url = reverse("admin:posts_post_version", args=[post.pk, post.version])
+    assert client.get(url).status_code == 403
+    assert client.post(url).status_code == 403
+
+
+def test_restoring_a_version_with_links_now_broken_is_refused(admin_client, make_post):
+    """A published post does not get back text whose links now lead to a draft."""
+    target = make_post(slug="target", title="Target")
+    post = make_post(body="[see](post:target)")
+    post.record_version()
+    post.body = "No links now."
+    post.save()
+    target.status = Post.Status.DRAFT
+    target.save()
+    response = admin_client.post(reverse("admin:posts_post_version", args=[post.pk, 1]))
+    post.refresh_from_db()
+    assert post.body == "No links now."
+    [message] = [str(m) for m in get_messages(response.wsgi_request)]
+    assert message.startswith("Version 1 was not restored: “post:target” links to “Target”")

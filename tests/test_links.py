@@ -463,8 +463,10 @@ def test_a_linked_post_cannot_move_after_the_posts_that_link_to_it(
         body=axis.body,
         published_at_0=later.strftime("%Y-%m-%d"),
         published_at_1=later.strftime("%H:%M:%S"),
+        based_on_version=str(axis.version),
     )
     response = admin_client.post(reverse("admin:posts_post_change", args=[axis.pk]), data)
+    assert list(response.context["adminform"].form.errors) == ["published_at"]
     [error] = response.context["adminform"].form.errors["published_at"]
     assert error.startswith("“Linker” links here and goes public ")
     axis.refresh_from_db()
@@ -485,8 +487,10 @@ def test_saving_an_unchanged_post_rerenders_no_linking_post(admin_client, admin_
             tags="",
             published_at_0=form["published_at"].value().strftime("%Y-%m-%d"),
             published_at_1=form["published_at"].value().strftime("%H:%M:%S"),
+            based_on_version=str(axis.version),
         )
-        admin_client.post(reverse("admin:posts_post_change", args=[axis.pk]), data)
+        response = admin_client.post(reverse("admin:posts_post_change", args=[axis.pk]), data)
+    assert response.status_code == 302
     rerender.assert_not_called()
 
 

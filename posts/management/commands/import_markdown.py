@@ -263,6 +263,8 @@ class Command(BaseCommand):
         plan.changed |= self.sync_series(post, plan.parts)
         plan.changed |= self.sync_resources(post, plan.resources)
         plan.changed |= self.sync_previous_slugs(post, plan.previous_slugs)
+        if plan.created or plan.changed:
+            post.record_version()
         if plan.created:
             # Its content dates from the file, not from this import.
             changed_at = plan.updated_at or post.published_at or timezone.now()
