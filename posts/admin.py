@@ -10,14 +10,18 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
+from django.utils.decorators import method_decorator
 from django.utils.formats import date_format
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import require_POST
 from taggit import admin as taggit_admin
 from taggit.models import Tag, TaggedItem
 
 from posts.models import Post, PostVersion, Resource, Series, SeriesPart, clean_tag_names
-from posts.rendering import RenderError, render
+from posts.rendering import RenderError, citation_id, reading_minutes, render
 
 
 class ResourceFormSet(BaseInlineFormSet):
@@ -105,6 +109,9 @@ class PostAdminForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["tags"].widget.attrs["data-autocomplete-url"] = reverse("admin:autocomplete")
+        self.fields["body"].widget.attrs["data-preview-url"] = reverse("admin:posts_post_preview")
+        if self.instance.pk:
+            self.fields["body"].widget.attrs["data-post"] = self.instance.pk
         if self.instance.pk:
             self.fields["based_on_version"].initial = self.instance.version
 
@@ -153,7 +160,7 @@ class PostAdmin(admin.ModelAdmin):
 
     class Media:
         css = {"all": ["posts/admin/post-form.css"]}
-        js = ["posts/admin/tag-autocomplete.js"]
+        js = ["posts/admin/tag-autocomplete.js", "posts/admin/preview.js"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("tags", "series")
@@ -177,12 +184,51 @@ class PostAdmin(admin.ModelAdmin):
     def get_urls(self):
         return [
             path(
+                "preview/",
+                self.admin_site.admin_view(self.preview_view),
+                name="posts_post_preview",
+            ),
+            path(
                 "<int:post_id>/versions/<int:number>/",
                 self.admin_site.admin_view(self.version_view),
                 name="posts_post_version",
             ),
             *super().get_urls(),
         ]
+
+    @method_decorator(require_POST)
+    @method_decorator(xframe_options_sameorigin)
+    def preview_view(self, request):
+        """The post being written, as readers will see it: same rendering, same stylesheet."""
+        saved = Post.objects.filter(pk=request.POST.get("post") or None).first()
+        post = Post(
+            pk=saved.pk if saved else None,
+            slug=request.POST.get("slug", ""),
+            title=request.POST.get("title", ""),
+            summary=request.POST.get("summary", ""),
+            body=request.POST.get("body", ""),
+            author=saved.author if saved else request.user,
+            published_at=saved.published_at if saved else None,
+            reading_minutes=reading_minutes(request.POST.get("body", "")),
+        )
+        try:
+            post.render_body()
+        except RenderError as error:
+            post.body_html = format_html("<p><strong>{}</strong></p>", error)
+        context = {
+            "post": post,
+            "resources": saved.cited_resources() if saved else [],
+        }
+        if saved:
+            # Citations of the saved resources link back to the places in this text.
+            for resource in context["resources"]:
+                resource.citation_ids = [
+                    citation_id(resource.number, n + 1)
+                    for n in range(post.citations.count(resource.number))
+                ]
+        response = TemplateResponse(request, "posts/preview.html", context)
+        add_never_cache_headers(response)
+        return response
 
     @admin.display(description="Saved versions")
     def history(self, post):

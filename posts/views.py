@@ -9,6 +9,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from taggit.models import Tag
 
 from posts.models import Post, PreviousSlug, Series
@@ -31,13 +32,12 @@ def home(request):
 
 
 def post_detail(request, slug):
-    post = (
-        Post.objects.published()
-        .select_related("author")
-        .prefetch_related("tags", "resources")
-        .filter(slug=slug)
-        .first()
-    )
+    with_details = Post.objects.select_related("author").prefetch_related("tags", "resources")
+    post = with_details.published().filter(slug=slug).first()
+    unpublished = post is None and request.user.is_staff
+    if unpublished:
+        # Staff read drafts and scheduled posts at their future address, marked as such.
+        post = with_details.filter(slug=slug).first()
     if post is None:
         # A renamed post answers at its old addresses, straight to the current one.
         previous = get_object_or_404(
@@ -47,16 +47,20 @@ def post_detail(request, slug):
         )
         return redirect(previous.post, permanent=True)
     linked_from = Post.objects.published().filter(links=post).exclude(pk=post.pk)
-    return render(
+    response = render(
         request,
         "posts/post_detail.html",
         {
             "post": post,
+            "unpublished": unpublished,
             "series_places": post.series_places(),
             "resources": post.cited_resources(),
             "linked_from": linked_from.order_by("-published_at", "-id"),
         },
     )
+    if unpublished:
+        add_never_cache_headers(response)
+    return response
 
 
 def tag_detail(request, slug):

@@ -312,3 +312,52 @@ def test_restoring_a_version_with_links_now_broken_is_refused(admin_client, make
     assert post.body == "No links now."
     [message] = [str(m) for m in get_messages(response.wsgi_request)]
     assert message.startswith("Version 1 was not restored: “post:target” links to “Target”")
+
+
+def test_preview_renders_the_text_as_readers_will_see_it(admin_client, make_post):
+    """The preview uses the site's page and renderer: links resolve, scripts are gone."""
+    make_post(slug="earlier", title="Earlier")
+    response = admin_client.post(
+        reverse("admin:posts_post_preview"),
+        {
+            "title": "Draft title",
+            "summary": "Short.",
+            "body": "## Heading\n\nSee [it](post:earlier). <script>alert(1)</script>",
+        },
+    )
+    assert response.status_code == 200
+    assertContains(response, "<h1>Draft title</h1>", html=True)
+    assertContains(response, '<h2 id="md-heading">Heading</h2>', html=True)
+    assertContains(response, '<a href="/posts/earlier/">it</a>', html=True)
+    assertContains(response, "posts/site.css")
+    assert "<script>alert" not in response.content.decode()
+    assert "no-cache" in response["Cache-Control"]
+    assert response["X-Frame-Options"] == "SAMEORIGIN"
+
+
+def test_preview_is_for_staff_with_a_csrf_token_only(client, django_user_model):
+    """Anonymous visitors are sent to log in; a cross-site post is refused."""
+    url = reverse("admin:posts_post_preview")
+    response = client.post(url, {"body": "x"})
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    from django.test import Client
+
+    staff = django_user_model.objects.create_user("staff", password="pw", is_staff=True)
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(staff)
+    assert strict.post(url, {"body": "x"}).status_code == 403
+
+
+def test_staff_see_drafts_at_their_address_with_a_banner(client, admin_client, make_post):
+    """A draft or scheduled post opens for staff, marked and never cached; for others, 404."""
+    draft = make_post(title="Unfinished", status=Post.Status.DRAFT)
+    later = make_post(title="Coming", published_at=timezone.now() + timedelta(days=2))
+    response = admin_client.get(draft.get_absolute_url())
+    assertContains(response, "Draft — not public")
+    assertContains(response, '<meta name="robots" content="noindex">')
+    assert "no-cache" in response["Cache-Control"]
+    assertContains(admin_client.get(later.get_absolute_url()), "Scheduled for ")
+    for post in (draft, later):
+        assert client.get(post.get_absolute_url()).status_code == 404
+    public = make_post(title="Public")
+    assert "Draft — not public" not in admin_client.get(public.get_absolute_url()).content.decode()
