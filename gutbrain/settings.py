@@ -119,8 +119,18 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # Hashed, compressed file names need `collectstatic`; debug and tests serve the sources.
 SERVE_STATIC_SOURCES = DEBUG or env_bool("DJANGO_PLAIN_STATIC")
 WHITENOISE_USE_FINDERS = SERVE_STATIC_SOURCES
+# Uploaded images: on this disk by default; DJANGO_DEFAULT_STORAGE names another backend
+# (object storage, say) configured through its own settings.
+MEDIA_URL = os.environ.get("DJANGO_MEDIA_URL", "/media/")
+MEDIA_ROOT = os.environ.get("DJANGO_MEDIA_ROOT", str(BASE_DIR / "media"))
+# Django serves uploads itself only where nothing in front does (the demo, development).
+GUTBRAIN_SERVE_MEDIA = env_bool("GUTBRAIN_SERVE_MEDIA", DEBUG)
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {
+        "BACKEND": os.environ.get(
+            "DJANGO_DEFAULT_STORAGE", "django.core.files.storage.FileSystemStorage"
+        )
+    },
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if SERVE_STATIC_SOURCES

@@ -1,7 +1,19 @@
+from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.static import serve
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("posts.urls")),
 ]
+
+
+def media(request, path):
+    """Uploaded files, where no web server or object storage in front serves them."""
+    return serve(request, path, document_root=settings.MEDIA_ROOT)
+
+
+if settings.GUTBRAIN_SERVE_MEDIA:
+    prefix = settings.MEDIA_URL.lstrip("/")
+    urlpatterns.insert(0, re_path(rf"^{prefix}(?P<path>.*)$", media))

@@ -20,7 +20,15 @@ from django.views.decorators.http import require_POST
 from taggit import admin as taggit_admin
 from taggit.models import Tag, TaggedItem
 
-from posts.models import Post, PostVersion, Resource, Series, SeriesPart, clean_tag_names
+from posts.models import (
+    Image,
+    Post,
+    PostVersion,
+    Resource,
+    Series,
+    SeriesPart,
+    clean_tag_names,
+)
 from posts.rendering import RenderError, citation_id, reading_minutes, render
 
 
@@ -470,3 +478,41 @@ class TagAdmin(taggit_admin.TagAdmin):
             Post.objects.filter(tags=keep).touch()
         names = ", ".join(f"“{tag.name}”" for tag in merged)
         self.message_user(request, f"Merged {names} into “{keep.name}”.")
+
+
+@admin.register(Image)
+class ImageAdmin(admin.ModelAdmin):
+    list_display = ["thumbnail", "alt_text", "dimensions", "markdown_snippet", "uploaded_at"]
+    list_display_links = ["thumbnail", "alt_text"]
+    search_fields = ["alt_text"]
+    fields = ["file", "alt_text", "thumbnail", "dimensions", "markdown_snippet"]
+    readonly_fields = ["thumbnail", "dimensions", "markdown_snippet"]
+
+    class Media:
+        css = {"all": ["posts/admin/post-form.css"]}
+
+    def save_model(self, request, image, form, change):
+        if not change:
+            image.uploaded_by = request.user
+        super().save_model(request, image, form, change)
+
+    @admin.display(description="Image")
+    def thumbnail(self, image):
+        if not image.pk:
+            return "Shown here once uploaded."
+        return format_html(
+            '<img class="image-thumbnail" src="{}" alt="" width="{}" height="{}">',
+            image.file.url,
+            image.width,
+            image.height,
+        )
+
+    @admin.display(description="Size")
+    def dimensions(self, image):
+        return f"{image.width} × {image.height} px" if image.pk else ""  # noqa: RUF001
+
+    @admin.display(description="Paste into a post")
+    def markdown_snippet(self, image):
+        if not image.pk:
+            return "Shown here once uploaded."
+        return format_html('<code class="image-snippet">{}</code>', image.markdown)

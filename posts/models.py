@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.text import slugify
+from PIL import Image as PillowImage
 from taggit.managers import TaggableManager
 from taggit.models import Tag
 
@@ -210,7 +211,7 @@ class Post(models.Model):
     def render_body(self):
         """Derive body_html, broken_links and citations from the body; return the resolver."""
         links = LinkResolver(self)
-        rendered = render(self.body, resolve_links=links)
+        rendered = render(self.body, resolve_links=links, resolve_images=image_references)
         self.body_html = rendered.html
         self.broken_links = links.broken
         self.citations = list(rendered.citations)
@@ -482,6 +483,94 @@ class SeriesPlace:
     total: int
     previous: Post | None
     next: Post | None
+
+
+IMAGE_FORMATS = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP", "GIF": "GIF"}
+IMAGE_MAX_BYTES = 10 * 1024 * 1024
+IMAGE_SCHEME = "image:"
+
+
+def validate_image_file(file):
+    """At most 10 MB, and a JPEG, PNG, WebP or GIF that Pillow can read."""
+    if file.size > IMAGE_MAX_BYTES:
+        raise ValidationError(
+            f"This file is {file.size / 1024 / 1024:.1f} MB; an image can be at most 10 MB."
+        )
+    try:
+        file.seek(0)
+        with PillowImage.open(file) as image:
+            found = image.format
+        file.seek(0)
+    except (OSError, PillowImage.DecompressionBombError) as error:
+        raise ValidationError("This file is not an image Pillow can read.") from error
+    if found not in IMAGE_FORMATS:
+        raise ValidationError(
+            f"Upload a JPEG, PNG, WebP or GIF image; this one is {found or 'of no known kind'}."
+        )
+
+
+class Image(models.Model):
+    """An image for posts, pasted into the Markdown as ![description](image:ID)."""
+
+    file = models.ImageField(
+        upload_to="images/%Y/%m/",
+        width_field="width",
+        height_field="height",
+        validators=[validate_image_file],
+        help_text="JPEG, PNG, WebP or GIF, at most 10 MB.",
+    )
+    alt_text = models.CharField(
+        "description",
+        max_length=300,
+        help_text="What the image shows, for readers who cannot see it. Used as its alt text.",
+    )
+    width = models.PositiveIntegerField(null=True, editable=False)
+    height = models.PositiveIntegerField(null=True, editable=False)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+
+    def __str__(self):
+        return self.alt_text
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        self.rerender_posts_using_it()
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        self.rerender_posts_using_it()
+        return result
+
+    @property
+    def markdown(self):
+        """What an author pastes into a post to show this image."""
+        description = self.alt_text.replace("[", "(").replace("]", ")")
+        return f"![{description}]({IMAGE_SCHEME}{self.pk})"
+
+    def rerender_posts_using_it(self):
+        for post in Post.objects.filter(body__contains=f"{IMAGE_SCHEME}{self.pk})"):
+            post.rerender()
+
+
+def image_references(srcs):
+    """Address, width and height for each `image:ID` (None for no such image)."""
+    wanted = {src: src[len(IMAGE_SCHEME) :] for src in srcs if src.startswith(IMAGE_SCHEME)}
+    ids = [int(value) for value in wanted.values() if value.isdigit()]
+    images = {str(image.pk): image for image in Image.objects.filter(pk__in=ids)}
+    return {
+        src: (image.file.url, image.width, image.height) if (image := images.get(value)) else None
+        for src, value in wanted.items()
+    }
 
 
 class PostVersion(models.Model):

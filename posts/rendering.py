@@ -178,31 +178,66 @@ class LinkResolution(Treeprocessor):
                 element.set("href", resolved[href])
 
 
+class ImageResolution(Treeprocessor):
+    """Asks the resolver once about every image; known ones get their address and size."""
+
+    def __init__(self, md, resolve_images):
+        super().__init__(md)
+        self.resolve_images = resolve_images
+
+    def run(self, root):
+        images = [element for element in root.iter("img") if element.get("src")]
+        if not images:
+            return
+        resolved = self.resolve_images({element.get("src") for element in images})
+        for element in images:
+            src = element.get("src")
+            if src not in resolved:
+                continue
+            if resolved[src] is None:  # an image that does not exist: keep its description
+                alt = element.get("alt", "")
+                element.tag = "span"
+                element.attrib.clear()
+                element.text = alt
+            else:
+                url, width, height = resolved[src]
+                element.set("src", url)
+                element.set("width", str(width))
+                element.set("height", str(height))
+
+
 class PostExtension(Extension):
-    def __init__(self, citations, resolve_links=None):
+    def __init__(self, citations, resolve_links=None, resolve_images=None):
         super().__init__()
         self.citations = citations
         self.resolve_links = resolve_links
+        self.resolve_images = resolve_images
 
     def extendMarkdown(self, md):
         # Before links (160) and reference links (170), so `[#4]` is never taken for one.
         md.inlinePatterns.register(CitationProcessor(md, self.citations), "citation", 175)
+        # After the inline patterns (20) and footnotes, so every link and image exists by then.
         if self.resolve_links is not None:
-            # After the inline patterns (20) and footnotes, so every link exists by then.
             md.treeprocessors.register(LinkResolution(md, self.resolve_links), "links", 1)
+        if self.resolve_images is not None:
+            md.treeprocessors.register(ImageResolution(md, self.resolve_images), "images", 1)
 
 
-def render(source, resolve_links=None):
+def render(source, resolve_links=None, resolve_images=None):
     """Turn an author's Markdown into HTML that is safe to show as is.
 
     `resolve_links(hrefs)` gets the set of link targets in the text and returns a mapping from
     some of them to a new href, or to None to show that link as plain text.
+    `resolve_images(srcs)` does the same for images, mapping to (src, width, height) or None.
     """
     citations = []
     try:
         html = markdown.markdown(
             CONTROL_CHARACTERS.sub("", source or ""),
-            extensions=[*MARKDOWN_EXTENSIONS, PostExtension(citations, resolve_links)],
+            extensions=[
+                *MARKDOWN_EXTENSIONS,
+                PostExtension(citations, resolve_links, resolve_images),
+            ],
             extension_configs=MARKDOWN_CONFIG,
             output_format="html",
         )

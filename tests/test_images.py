@@ -1,0 +1,103 @@
+"""Images: upload checks in the admin, and how posts show them."""
+
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from PIL import Image as PillowImage
+from pytest_django.asserts import assertContains
+
+from posts.models import Image
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def media_in_tmp(settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
+def image_file(name="chart.png", kind="PNG", size=(640, 480)):
+    buffer = io.BytesIO()
+    PillowImage.new("RGB", size, (30, 120, 100)).save(buffer, kind)
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type=f"image/{kind.lower()}")
+
+
+def upload(admin_client, **data):
+    return admin_client.post(reverse("admin:posts_image_add"), data)
+
+
+def test_uploading_an_image_stores_its_size_and_gives_a_snippet(admin_client, admin_user, client):
+    """An uploaded image keeps its width, height and uploader, and offers its Markdown."""
+    response = upload(admin_client, file=image_file(), alt_text="Cytokines crossing the BBB")
+    assert response.status_code == 302
+    image = Image.objects.get()
+    assert (image.width, image.height, image.uploaded_by) == (640, 480, admin_user)
+    assert image.markdown == f"![Cytokines crossing the BBB](image:{image.pk})"
+    change = admin_client.get(reverse("admin:posts_image_change", args=[image.pk]))
+    assertContains(change, image.markdown)
+    served = client.get(image.file.url)
+    assert served.status_code == 200
+    assert b"".join(served.streaming_content).startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        (
+            {"file": SimpleUploadedFile("notes.png", b"not an image"), "alt_text": "x"},
+            "file",
+            "Upload a valid image.",
+        ),
+        (
+            {"file": image_file("chart.bmp", "BMP"), "alt_text": "x"},
+            "file",
+            "Upload a JPEG, PNG, WebP or GIF image; this one is BMP.",
+        ),
+        ({"file": image_file(), "alt_text": ""}, "alt_text", "This field is required."),
+        ({"alt_text": "No file"}, "file", "This field is required."),
+    ],
+)
+def test_bad_uploads_are_form_errors_and_save_nothing(admin_client, data, field, message):
+    """A non-image, another format, a missing description or file: a message, no image."""
+    response = upload(admin_client, **data)
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors[field]
+    assert any(error.startswith(message) for error in errors), errors
+    assert not Image.objects.exists()
+
+
+def test_an_image_over_ten_megabytes_is_refused(admin_client):
+    """The size limit is named in the error."""
+    padded = image_file().read() + b"\0" * (10 * 1024 * 1024)
+    big = SimpleUploadedFile("big.png", padded, content_type="image/png")
+    response = upload(admin_client, file=big, alt_text="Too big")
+    [error] = response.context["adminform"].form.errors["file"]
+    assert error.endswith("an image can be at most 10 MB.")
+    assert not Image.objects.exists()
+
+
+def test_posts_show_images_with_size_and_lazy_loading(make_post, client):
+    """![…](image:ID) becomes an img with its address, width, height and lazy loading."""
+    image = Image.objects.create(file=image_file(), alt_text="A chart")
+    post = make_post(body=f"{image.markdown}\n\n![Gone](image:999)")
+    response = client.get(post.get_absolute_url())
+    assertContains(
+        response,
+        f'<img alt="A chart" src="{image.file.url}" width="640" height="480" loading="lazy" '
+        'decoding="async">',
+        html=True,
+    )
+    assert "image:999" not in post.body_html
+    assert "<span>Gone</span>" in post.body_html
+
+
+def test_the_author_group_may_upload_images(client, django_user_model):
+    """Authors reach the image admin."""
+    from django.contrib.auth.models import Group
+
+    user = django_user_model.objects.create_user("writer", password="pw", is_staff=True)
+    user.groups.add(Group.objects.get(name="Author"))
+    client.force_login(user)
+    assert client.get(reverse("admin:posts_image_add")).status_code == 200
