@@ -8,6 +8,7 @@ in this thread after every `live_server` test, and that flush must run after the
 
 from io import StringIO
 
+import feedparser
 import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect, sync_playwright
@@ -302,3 +303,90 @@ def test_links_survive_a_rename_and_bad_links_are_named(browser, live_server):
         "“post:notes-on-sleep” links to “Notes on sleep”, which is a draft."
     )
     assert watch.problems == []
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    image = tmp_path / "chart.png"
+    from PIL import Image as PillowImage
+
+    PillowImage.new("RGB", (800, 450), (40, 110, 95)).save(image, "PNG")
+    return image
+
+
+def log_in_as_demo_author(page, live_server, next_url):
+    page.goto(f"{live_server.url}/admin/login/?next={next_url}")
+    page.get_by_label("Username").fill("demo")
+    page.get_by_label("Password").fill("gutbrain-demo")
+    page.get_by_role("button", name="Log in").click()
+
+
+def test_an_author_writes_previews_and_publishes_a_post_with_an_image(
+    media_root, browser, live_server
+):
+    """As the demo author: upload an image, write a post with a tag, an internal link and the
+    image, watch the preview follow the typing, publish, and find it on the home page and in
+    the feed, image and all."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    log_in_as_demo_author(page, live_server, "/admin/posts/image/add/")
+    page.locator("#id_file").set_input_files(str(media_root))
+    page.locator("#id_alt_text").fill("Cytokines at the blood-brain barrier")
+    page.get_by_role("button", name="Save", exact=True).click()
+    snippet = page.locator("code.image-snippet").first.inner_text()
+    assert snippet.startswith("![Cytokines at the blood-brain barrier](image:")
+
+    page.goto(live_server.url + "/admin/posts/post/add/")
+    page.locator("#id_title").fill("Sleep and the Gut")
+    body = page.locator("#id_body")
+    body.fill("## Why sleep\n\nAs I wrote ([review here](post:how-the-gut-talks-to-the-brain)).")
+    preview = page.frame_locator("iframe.post-preview")
+    expect(preview.locator("h2")).to_have_text("Why sleep")
+    expect(preview.get_by_role("link", name="review here")).to_have_attribute(
+        "href", "/posts/how-the-gut-talks-to-the-brain/"
+    )
+    body.press("End")
+    body.press_sequentially(f"\n\n{snippet}\n")
+    image = preview.locator("img")
+    expect(image).to_have_attribute("width", "800")
+    expect(image).to_have_attribute("height", "450")
+    assert preview.locator("img").evaluate("img => img.complete && img.naturalWidth") == 800
+    page.locator("#id_tags").fill("Sleep")
+    page.locator("#id_status").select_option("published")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator(".messagelist")).to_contain_text("was added successfully")
+
+    page = context.new_page()  # as a reader would, with nothing of the admin still loading
+    watch = PageProblems(page)
+    page.goto(live_server.url + "/")
+    page.get_by_role("link", name="Sleep and the Gut").click()
+    expect(page.locator(".prose img")).to_have_attribute("loading", "lazy")
+    assert page.locator(".prose img").evaluate("img => img.complete && img.naturalWidth") == 800
+    watch.check()
+    feed = feedparser.parse(page.request.get(live_server.url + "/feed/atom/").body())
+    assert feed.bozo == 0
+    entry = feed.entries[0]
+    assert entry.title == "Sleep and the Gut"
+    assert f'src="{live_server.url}/media/images/' in entry.content[0].value
+    assert [tag.term for tag in entry.tags] == ["Sleep"]
+
+
+def test_two_tabs_editing_one_post_lose_nothing(browser, live_server):
+    """The second of two tabs to save is stopped, told who saved, and keeps its text."""
+    context = browser.new_context()
+    first = context.new_page()
+    log_in_as_demo_author(first, live_server, "/admin/posts/post/")
+    first.get_by_role("link", name=PART_2, exact=True).click()
+    second = context.new_page()
+    second.goto(first.url)
+
+    first.locator("#id_summary").fill("Edited in the first tab.")
+    first.get_by_role("button", name="Save", exact=True).click()
+    expect(first.locator(".messagelist")).to_contain_text("was changed successfully")
+
+    second.locator("#id_summary").fill("Edited in the second tab.")
+    second.get_by_role("button", name="Save", exact=True).click()
+    expect(second.locator(".errornote, .errorlist").first).to_be_visible()
+    expect(second.locator("body")).to_contain_text("Demo Author saved this post at")
+    expect(second.locator("#id_summary")).to_have_value("Edited in the second tab.")
