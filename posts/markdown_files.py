@@ -7,6 +7,7 @@ the same bytes.
 
 import datetime
 import uuid
+from pathlib import Path
 
 import yaml
 from django.utils.dateparse import parse_datetime
@@ -117,6 +118,24 @@ def post_meta(post):
             for resource in sorted(post.resources.all(), key=lambda resource: resource.number)
         ],
     }
+
+
+IMAGES_FILE = "images.yaml"
+
+
+def image_entry(image):
+    """How an image is listed in images.yaml; its file sits beside it, under images/."""
+    return {
+        "id": image.pk,
+        "file": f"images/{image.pk}-{Path(image.file.name).name}",
+        "description": image.alt_text,
+        "uploaded_at": _utc(image.uploaded_at),
+    }
+
+
+def dump_yaml(path, data):
+    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=float("inf"))
+    path.write_text(text, encoding="utf-8")
 
 
 def series_meta(series):

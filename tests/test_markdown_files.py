@@ -1,15 +1,20 @@
 """Export to Markdown files and import them back, losing nothing."""
 
+import io
+import shutil
 from datetime import timedelta
 from io import StringIO
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.utils import timezone
+from PIL import Image as PillowImage
 from taggit.models import Tag
 
-from posts.models import Post, PreviousSlug, Resource, Series, SeriesPart
+from posts.models import Image, Post, PreviousSlug, Resource, Series, SeriesPart
 
 pytestmark = pytest.mark.django_db
 
@@ -18,11 +23,19 @@ def export(directory):
     call_command("export_markdown", directory, stdout=StringIO())
     return {
         path.relative_to(directory).as_posix(): path.read_bytes()
-        for path in sorted(directory.rglob("*.md"))
+        for path in sorted(directory.rglob("*"))
+        if path.is_file()
     }
 
 
+@pytest.fixture(autouse=True)
+def media_in_tmp(settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
 def empty_the_database():
+    Image.objects.all().delete()
+    shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
     Post.objects.all().delete()
     Series.objects.all().delete()
     Tag.objects.all().delete()
@@ -49,10 +62,16 @@ def test_export_then_import_into_an_empty_database_loses_nothing(tmp_path, make_
         series=Series.objects.get(slug="gut-and-mind"), post=draft, position=4
     )
     Resource.objects.create(post=draft, number=1, title="A study", year=None, pmid="123")
+    picture = io.BytesIO()
+    PillowImage.new("RGB", (320, 200), (10, 90, 80)).save(picture, "PNG")
+    image = Image(alt_text="A chart of sleep")
+    image.file.save("sleep chart.png", ContentFile(picture.getvalue()), save=True)
+    draft.body += f"\n{image.markdown}\n"
+    draft.save()
     scheduled = make_post(title="Later", published_at=timezone.now() + timedelta(days=3))
 
     first = export(tmp_path / "first")
-    assert len(first) == 2 + 5
+    assert len(first) == 2 + 5 + 2  # series, posts, images.yaml and the image
     assert (
         b"previous_slugs:\n- how-the-gut-talks-to-the-brain\n"
         in first["posts/gut-brain-conversation.md"]
@@ -67,6 +86,13 @@ def test_export_then_import_into_an_empty_database_loses_nothing(tmp_path, make_
     restored = Post.objects.get(slug="gut-brain-conversation")
     assert PreviousSlug.objects.get(slug="how-the-gut-talks-to-the-brain").post == restored
     assert get_user_model().objects.get(username="ada").has_usable_password() is False
+    restored_image = Image.objects.get()
+    assert (restored_image.pk, restored_image.width) == (image.pk, 320)
+    restored_html = Post.objects.get(slug=draft.slug).body_html
+    assert 'width="320"' in restored_html and 'height="200"' in restored_html
+    new_image = Image(alt_text="Another")
+    new_image.file.save("another.png", ContentFile(picture.getvalue()), save=True)
+    assert new_image.pk > image.pk  # the id counter moved on past the imported ids
 
 
 def test_importing_an_export_again_changes_nothing(tmp_path):

@@ -3,13 +3,14 @@ from pathlib import Path
 from django.core.management.base import BaseCommand
 
 from posts import markdown_files
-from posts.models import Post, Series
+from posts.models import Image, Post, Series
 
 
 class Command(BaseCommand):
     help = (
-        "Write every series to DIR/series/<slug>.md and every post to DIR/posts/<slug>.md, "
-        "as Markdown with front matter that import_markdown reads back."
+        "Write every series to DIR/series/<slug>.md, every post to DIR/posts/<slug>.md (Markdown "
+        "with front matter) and every image to DIR/images/, listed in DIR/images.yaml, for "
+        "import_markdown to read back."
     )
 
     def add_arguments(self, parser):
@@ -34,4 +35,17 @@ class Command(BaseCommand):
             markdown_files.write(
                 directory / "posts" / f"{post.slug}.md", markdown_files.post_meta(post), post.body
             )
-        self.stdout.write(f"Exported {len(series_list)} series and {len(posts)} posts.")
+        images = list(Image.objects.order_by("pk"))
+        if images:
+            (directory / "images").mkdir(exist_ok=True)
+        for image in images:
+            entry = markdown_files.image_entry(image)
+            with image.file.open("rb") as source:
+                (directory / entry["file"]).write_bytes(source.read())
+        markdown_files.dump_yaml(
+            directory / markdown_files.IMAGES_FILE,
+            [markdown_files.image_entry(image) for image in images],
+        )
+        self.stdout.write(
+            f"Exported {len(series_list)} series, {len(posts)} posts and {len(images)} images."
+        )

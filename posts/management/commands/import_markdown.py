@@ -9,16 +9,28 @@ and the command then exits with an error. Running it twice changes nothing the s
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.core.management.color import no_style
+from django.db import connection, transaction
 from django.utils import timezone
 
 from posts import markdown_files
 from posts.links import posts_by_slug
 from posts.markdown_files import FileProblem
-from posts.models import Post, PreviousSlug, Resource, Series, SeriesPart, clean_tag_names
+from posts.models import (
+    Image,
+    Post,
+    PreviousSlug,
+    Resource,
+    Series,
+    SeriesPart,
+    clean_tag_names,
+    validate_image_file,
+)
 from posts.rendering import RenderError, render
 
 
@@ -84,6 +96,7 @@ class Command(BaseCommand):
         if not directory.is_dir():
             raise CommandError(f"{directory} is not a directory")
         self.errors = []
+        images = self.read_images(directory)
         series_files = self.read_all(directory / "series", self.read_series)
         known_series = {plan.series.slug for plan in series_files}
         known_series |= set(Series.objects.values_list("slug", flat=True))
@@ -92,6 +105,7 @@ class Command(BaseCommand):
         post_files = self.check_links(post_files)
 
         with transaction.atomic():
+            created_images = self.write_images(directory, images)
             for plan in series_files:
                 if plan.created or plan.changed:
                     plan.series.save()
@@ -104,10 +118,68 @@ class Command(BaseCommand):
         self.stdout.write(
             "Imported {created} new, {updated} updated, {unchanged} unchanged.".format(**counts)
         )
+        if created_images:
+            self.stdout.write(f"Added {created_images} images.")
         if self.errors:
             for path, problem in self.errors:
                 self.stderr.write(f"{path}: {problem}")
             raise CommandError(f"{len(self.errors)} file(s) not imported; see above.")
+
+    def read_images(self, directory):
+        """The entries of images.yaml whose files are there and are images we accept."""
+        listing = directory / markdown_files.IMAGES_FILE
+        if not listing.exists():
+            return []
+        try:
+            entries = yaml.safe_load(listing.read_text(encoding="utf-8")) or []
+        except yaml.YAMLError as error:
+            self.errors.append((listing, FileProblem(None, f"not valid YAML: {error}")))
+            return []
+        valid = []
+        for entry in entries:
+            try:
+                if not isinstance(entry, dict) or not isinstance(entry.get("id"), int):
+                    raise FileProblem("id", "each image needs a whole-number id")
+                if not entry.get("description"):
+                    raise FileProblem("description", "missing")
+                path = directory / str(entry.get("file"))
+                if not path.is_file():
+                    raise FileProblem("file", f"no file at {entry.get('file')}")
+                with path.open("rb") as file:
+                    try:
+                        validate_image_file(File(file))
+                    except ValidationError as error:
+                        raise FileProblem("file", " ".join(error.messages)) from error
+                markdown_files.moment(entry, "uploaded_at")
+            except FileProblem as problem:
+                self.errors.append((f"{listing} (image {entry.get('id')})", problem))
+                continue
+            valid.append(entry)
+        return valid
+
+    def write_images(self, directory, entries):
+        """Create the images this site lacks, under their own ids so posts find them."""
+        created = 0
+        for entry in entries:
+            image = Image.objects.filter(pk=entry["id"]).first()
+            if image is not None:
+                if image.alt_text != entry["description"]:
+                    image.alt_text = entry["description"]
+                    image.save(update_fields=["alt_text"])
+                continue
+            image = Image(pk=entry["id"], alt_text=entry["description"])
+            path = directory / entry["file"]
+            with path.open("rb") as file:
+                image.file.save(path.name.split("-", 1)[-1], File(file), save=True)
+            if uploaded_at := markdown_files.moment(entry, "uploaded_at"):
+                Image.objects.filter(pk=image.pk).update(uploaded_at=uploaded_at)
+            created += 1
+        if created:
+            # Ids given by hand leave PostgreSQL's counter behind: bring it up to date.
+            with connection.cursor() as cursor:
+                for statement in connection.ops.sequence_reset_sql(no_style(), [Image]):
+                    cursor.execute(statement)
+        return created
 
     def read_all(self, folder, read):
         plans = []
