@@ -2,9 +2,10 @@ import difflib
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, F
+from django.db.models import Count, F, Q
 from django.forms.models import BaseInlineFormSet
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -30,6 +31,16 @@ from posts.models import (
     clean_tag_names,
 )
 from posts.rendering import RenderError, citation_id, reading_minutes, render
+
+COMPARE_SIDE_BY_SIDE_LINES = 300
+
+
+def keep_stored_version(post_id):
+    """Make sure the post as stored now is in its history before it changes (posts written
+    before versions were kept, or changed outside the admin)."""
+    stored = Post.objects.get(pk=post_id)
+    if not stored.versions.filter(number=stored.version).exists():
+        stored.record_version(stored.updated_by)
 
 
 class ResourceFormSet(BaseInlineFormSet):
@@ -156,7 +167,6 @@ class PostAdmin(admin.ModelAdmin):
     search_fields = ["title", "body"]
     date_hierarchy = "published_at"
     prepopulated_fields = {"slug": ["title"]}
-    autocomplete_fields = ["author"]
     inlines = [SeriesPartInline, ResourceInline]
     readonly_fields = ["linked_from_list", "broken_link_list", "history"]
     fieldsets = [
@@ -173,10 +183,23 @@ class PostAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("tags", "series")
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "author":
+            # Authors may not look users up; they choose among staff and earlier authors.
+            kwargs["queryset"] = (
+                get_user_model()
+                .objects.filter(Q(is_staff=True) | Q(posts__isnull=False))
+                .distinct()
+                .order_by("username")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     def get_changeform_initial_data(self, request):
         return {"author": request.user.pk, **super().get_changeform_initial_data(request)}
 
     def save_model(self, request, post, form, change):
+        if change:
+            keep_stored_version(post.pk)
         post.updated_by = request.user
         super().save_model(request, post, form, change)
 
@@ -208,7 +231,10 @@ class PostAdmin(admin.ModelAdmin):
     @method_decorator(xframe_options_sameorigin)
     def preview_view(self, request):
         """The post being written, as readers will see it: same rendering, same stylesheet."""
-        saved = Post.objects.filter(pk=request.POST.get("post") or None).first()
+        post_id = request.POST.get("post", "")
+        saved = Post.objects.filter(pk=int(post_id)).first() if post_id.isdigit() else None
+        if saved is not None and not self.has_view_permission(request, saved):
+            raise PermissionDenied
         post = Post(
             pk=saved.pk if saved else None,
             slug=request.POST.get("slug", ""),
@@ -284,6 +310,15 @@ class PostAdmin(admin.ModelAdmin):
             return redirect("admin:posts_post_change", post.pk)
         current_tags = sorted((tag.name for tag in post.tags.all()), key=str.casefold)
         differ = difflib.HtmlDiff(wrapcolumn=70)
+
+        def compare(old, new):
+            old, new = old.splitlines(), new.splitlines()
+            if len(old) + len(new) > COMPARE_SIDE_BY_SIDE_LINES:
+                # The side-by-side table grows much faster than the text; list the changes.
+                lines = difflib.unified_diff(old, new, "This version", "Now", lineterm="")
+                return format_html("<pre>{}</pre>", "\n".join(lines))
+            return mark_safe(differ.make_table(old, new, "This version", "Now", context=True))
+
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -291,12 +326,7 @@ class PostAdmin(admin.ModelAdmin):
             "post": post,
             "version": version,
             "changes": [
-                (
-                    label,
-                    differ.make_table(
-                        old.splitlines(), new.splitlines(), "This version", "Now", context=True
-                    ),
-                )
+                (label, compare(old, new))
                 for label, old, new in [
                     ("Title", version.title, post.title),
                     ("Summary", version.summary, post.summary),
@@ -358,7 +388,10 @@ class PostAdmin(admin.ModelAdmin):
                     request, f"“{post}” was not published: {' '.join(problems)}", messages.ERROR
                 )
                 continue
+            keep_stored_version(post.pk)
+            post.updated_by = request.user
             post.save()
+            post.record_version(request.user)
             published.append(post.title)
         if published:
             self.message_user(request, f"Published now: {', '.join(published)}.")
@@ -367,8 +400,13 @@ class PostAdmin(admin.ModelAdmin):
     def unpublish(self, request, queryset):
         titles = []
         for post in queryset.filter(status=Post.Status.PUBLISHED):
+            keep_stored_version(post.pk)
+            if post.is_scheduled:
+                post.published_at = None  # a draft keeps no date in the future
             post.status = Post.Status.DRAFT
+            post.updated_by = request.user
             post.save()
+            post.record_version(request.user)
             titles.append(post.title)
         if titles:
             self.message_user(request, f"Back to draft: {', '.join(titles)}.")
@@ -441,8 +479,25 @@ class SeriesAdmin(admin.ModelAdmin):
 admin.site.unregister(Tag)
 
 
+class TagForm(forms.ModelForm):
+    class Meta:
+        model = Tag
+        fields = ["name", "slug"]
+
+    def clean_name(self):
+        name = self.cleaned_data["name"]
+        other = Tag.objects.filter(name__iexact=name).exclude(pk=self.instance.pk).first()
+        if other is not None:
+            raise ValidationError(
+                f"There is a tag “{other.name}” already: tags that differ only in case are "
+                "one tag. Merge into it instead."
+            )
+        return name
+
+
 @admin.register(Tag)
 class TagAdmin(taggit_admin.TagAdmin):
+    form = TagForm
     list_display = ["name", "slug", "post_count"]
     actions = ["merge_into_most_used"]
 
@@ -490,6 +545,10 @@ class ImageAdmin(admin.ModelAdmin):
 
     class Media:
         css = {"all": ["posts/admin/post-form.css"]}
+
+    def get_readonly_fields(self, request, image=None):
+        # An uploaded file stays as it is (posts show it at its size): upload a new image.
+        return [*self.readonly_fields, "file"] if image else self.readonly_fields
 
     def save_model(self, request, image, form, change):
         if not change:

@@ -7,7 +7,7 @@ from itertools import groupby
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.dispatch import receiver
 from django.urls import reverse
@@ -263,13 +263,17 @@ class Post(models.Model):
             },
         )[0]
 
+    @transaction.atomic
     def restore(self, version):
         """Bring back the title, summary, text, tags and resources of an earlier version."""
         self.title, self.summary, self.body = version.title, version.summary, version.body
         self.save()
         self.tags.set(version.tags)
         self.resources.all().delete()
-        Resource.objects.bulk_create(Resource(post=self, **values) for values in version.resources)
+        Resource.objects.bulk_create(
+            Resource(post=self, **{key: values.get(key) for key in Resource.COPIED_FIELDS})
+            for values in version.resources
+        )
         self.mark_content_changed()
 
     def mark_content_changed(self):
@@ -485,13 +489,16 @@ class SeriesPlace:
     next: Post | None
 
 
-IMAGE_FORMATS = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP", "GIF": "GIF"}
+# MPO is how Pillow reads the JPEGs many phone cameras make.
+IMAGE_FORMATS = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "WEBP": "WebP", "GIF": "GIF"}
 IMAGE_MAX_BYTES = 10 * 1024 * 1024
 IMAGE_SCHEME = "image:"
 
 
 def validate_image_file(file):
     """At most 10 MB, and a JPEG, PNG, WebP or GIF that Pillow can read."""
+    if getattr(file, "_committed", False):
+        return  # stored already, and checked when it was uploaded
     if file.size > IMAGE_MAX_BYTES:
         raise ValidationError(
             f"This file is {file.size / 1024 / 1024:.1f} MB; an image can be at most 10 MB."
@@ -547,14 +554,17 @@ class Image(models.Model):
         self.rerender_posts_using_it()
 
     def delete(self, *args, **kwargs):
+        pk = self.pk
         result = super().delete(*args, **kwargs)
+        self.pk = pk
         self.rerender_posts_using_it()
+        self.pk = None
         return result
 
     @property
     def markdown(self):
         """What an author pastes into a post to show this image."""
-        description = self.alt_text.replace("[", "(").replace("]", ")")
+        description = self.alt_text.replace("\\", "/").replace("[", "(").replace("]", ")")
         return f"![{description}]({IMAGE_SCHEME}{self.pk})"
 
     def rerender_posts_using_it(self):
@@ -568,7 +578,9 @@ def image_references(srcs):
     ids = [int(value) for value in wanted.values() if value.isdigit()]
     images = {str(image.pk): image for image in Image.objects.filter(pk__in=ids)}
     return {
-        src: (image.file.url, image.width, image.height) if (image := images.get(value)) else None
+        src: (image.file.url, image.width, image.height, image.alt_text)
+        if (image := images.get(value))
+        else None
         for src, value in wanted.items()
     }
 

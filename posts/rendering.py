@@ -200,8 +200,10 @@ class ImageResolution(Treeprocessor):
                 element.attrib.clear()
                 element.text = alt
             else:
-                url, width, height = resolved[src]
+                url, width, height, description = resolved[src]
                 element.set("src", url)
+                if not element.get("alt"):
+                    element.set("alt", description)
                 element.set("width", str(width))
                 element.set("height", str(height))
 
@@ -228,7 +230,8 @@ def render(source, resolve_links=None, resolve_images=None):
 
     `resolve_links(hrefs)` gets the set of link targets in the text and returns a mapping from
     some of them to a new href, or to None to show that link as plain text.
-    `resolve_images(srcs)` does the same for images, mapping to (src, width, height) or None.
+    `resolve_images(srcs)` does the same for images, mapping to (src, width, height, alt text)
+    or None.
     """
     citations = []
     try:

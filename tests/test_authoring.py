@@ -270,7 +270,7 @@ def test_every_save_is_kept_and_an_old_version_can_be_restored(admin_client, mak
     assert admin_client.post(url, edited).status_code == 302  # version 3
     post.refresh_from_db()
     assert (post.title, post.version, post.resources.count()) == ("Second title", 3, 0)
-    assert [v.number for v in post.versions.all()] == [3, 2]
+    assert [v.number for v in post.versions.all()] == [3, 2, 1]  # 1: as first created
 
     version_url = reverse("admin:posts_post_version", args=[post.pk, 2])
     page = admin_client.get(version_url)
@@ -361,3 +361,70 @@ def test_staff_see_drafts_at_their_address_with_a_banner(client, admin_client, m
         assert client.get(post.get_absolute_url()).status_code == 404
     public = make_post(title="Public")
     assert "Draft — not public" not in admin_client.get(public.get_absolute_url()).content.decode()
+
+
+def test_a_tag_differing_only_in_case_is_a_tag_form_error(admin_client, make_post):
+    """The tag form names the existing tag instead of failing."""
+    make_post(tags=["Sleep"])
+    response = admin_client.post(reverse("admin:taggit_tag_add"), {"name": "sleep", "slug": "x"})
+    assert response.status_code == 200
+    [error] = response.context["adminform"].form.errors["name"]
+    assert error.startswith("There is a tag “Sleep” already")
+
+
+def test_preview_ignores_a_bad_post_id_and_guards_others_posts(admin_client, client, make_post,
+                                                                django_user_model):  # fmt: skip
+    """A post id that is not a number previews the text alone; staff without rights to a post
+    cannot preview its resources."""
+    assert (
+        admin_client.post(reverse("admin:posts_post_preview"), {"post": "abc"}).status_code == 200
+    )
+    post = make_post(status=Post.Status.DRAFT)
+    staff = django_user_model.objects.create_user("staff", password="pw", is_staff=True)
+    client.force_login(staff)
+    response = client.post(reverse("admin:posts_post_preview"), {"post": str(post.pk)})
+    assert response.status_code == 403
+
+
+def test_the_first_admin_save_keeps_the_post_as_it_was(admin_client, make_post):
+    """A post written elsewhere keeps its starting text in the history after an admin edit."""
+    post = make_post(body="Written in code.")
+    assert not post.versions.exists()
+    admin_client.post(
+        reverse("admin:posts_post_change", args=[post.pk]), change_form(admin_client, post,
+                                                                        body="Edited.")
+    )  # fmt: skip
+    assert [(v.number, v.body) for v in post.versions.all()] == [
+        (2, "Edited."),
+        (1, "Written in code."),
+    ]
+
+
+def test_actions_record_who_changed_the_post(admin_client, admin_user, make_post):
+    """Publishing from the list counts as a save by that user, kept in the history."""
+    draft = make_post(status=Post.Status.DRAFT)
+    admin_client.post(
+        reverse(CHANGELIST), {"action": "publish_now", "_selected_action": [draft.pk]}
+    )
+    draft.refresh_from_db()
+    assert draft.updated_by == admin_user
+    assert draft.versions.first().saved_by == admin_user
+
+
+def test_unpublishing_a_scheduled_post_clears_its_future_date(admin_client, make_post):
+    """A scheduled post taken back to draft keeps no date ahead, so it saves again as is."""
+    post = make_post(published_at=timezone.now() + timedelta(days=3))
+    admin_client.post(reverse(CHANGELIST), {"action": "unpublish", "_selected_action": [post.pk]})
+    post.refresh_from_db()
+    assert (post.status, post.published_at) == (Post.Status.DRAFT, None)
+
+
+def test_comparing_long_texts_lists_the_changed_lines(admin_client, make_post):
+    """A long rewrite is compared as a list of changed lines, quickly."""
+    post = make_post(body="\n".join(f"Line {n}" for n in range(400)))
+    post.record_version()
+    post.body = "\n".join(f"Changed {n}" for n in range(400))
+    post.save()
+    page = admin_client.get(reverse("admin:posts_post_version", args=[post.pk, 1]))
+    assertContains(page, "<pre>--- This version")
+    assertContains(page, "-Line 399")

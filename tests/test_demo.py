@@ -187,3 +187,44 @@ def test_a_post_linking_to_a_skipped_file_is_skipped_too(tmp_path, author):
         call_command("import_markdown", tmp_path, stdout=StringIO(), stderr=errors)
     assert "a.md: body: “post:b” links to no post" in errors.getvalue()
     assert not Post.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("---\ntitle: T\nslug: not a slug!\nauthor: ada\n---\nx", "slug: Enter a valid"),
+        (
+            "---\ntitle: T\nauthor: ada\nseries: [{slug: s, position: 1}, {slug: s, position: 2}]"
+            "\n---\nx",
+            "series: 's' is listed twice",
+        ),
+        ("---\ntitle: T\nauthor: ada\nseries: [{slug: s, position: 1}]\n---\nx", "series: a posi"),
+        ("---\ntitle: T\nauthor: ada\nprevious_slugs: [taken]\n---\nx", "previous_slugs: 'taken'"),
+    ],
+)
+def test_conflicts_with_the_site_are_named_per_file(tmp_path, make_post, content, message):
+    """A file that would clash with a post already here is named and skipped."""
+    from posts.models import Series, SeriesPart
+
+    taken = make_post(slug="taken")
+    SeriesPart.objects.create(series=Series.objects.create(title="S", slug="s"), post=taken,
+                              position=1)  # fmt: skip
+    (tmp_path / "posts").mkdir()
+    (tmp_path / "posts" / "bad.md").write_text(content)
+    errors = StringIO()
+    with pytest.raises(CommandError):
+        call_command("import_markdown", tmp_path, stdout=StringIO(), stderr=errors)
+    assert f"bad.md: {message}" in errors.getvalue()
+    assert list(Post.objects.values_list("slug", flat=True)) == ["taken"]
+
+
+def test_an_images_list_that_is_not_a_list_is_named(tmp_path, author):
+    """images.yaml must list images; anything else is reported, posts still import."""
+    (tmp_path / "posts").mkdir()
+    (tmp_path / "posts" / "a.md").write_text("---\ntitle: A\nauthor: ada\n---\nx\n")
+    (tmp_path / "images.yaml").write_text("5\n")
+    errors = StringIO()
+    with pytest.raises(CommandError):
+        call_command("import_markdown", tmp_path, stdout=StringIO(), stderr=errors)
+    assert "images.yaml: must be a list of images" in errors.getvalue()
+    assert Post.objects.filter(slug="a").exists()

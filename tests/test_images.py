@@ -1,6 +1,7 @@
 """Images: upload checks in the admin, and how posts show them."""
 
 import io
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -101,3 +102,30 @@ def test_the_author_group_may_upload_images(client, django_user_model):
     user.groups.add(Group.objects.get(name="Author"))
     client.force_login(user)
     assert client.get(reverse("admin:posts_image_add")).status_code == 200
+
+
+def test_describing_an_image_again_works_without_its_file(admin_client):
+    """Editing the description does not re-read the stored file."""
+    image = Image.objects.create(file=image_file(), alt_text="Old")
+    Path(image.file.path).unlink()
+    response = admin_client.post(
+        reverse("admin:posts_image_change", args=[image.pk]), {"alt_text": "New"}
+    )
+    assert response.status_code == 302
+    assert Image.objects.values_list("alt_text", flat=True).get(pk=image.pk) == "New"
+
+
+def test_an_image_without_a_description_in_the_text_uses_its_own(make_post):
+    """![](image:ID) takes the image's stored description as alt text."""
+    image = Image.objects.create(file=image_file(), alt_text="A chart")
+    post = make_post(body=f"![](image:{image.pk})")
+    assert 'alt="A chart"' in post.body_html
+
+
+def test_deleting_an_image_updates_the_posts_that_show_it(make_post):
+    """A deleted image leaves its description in the text, not a broken picture."""
+    image = Image.objects.create(file=image_file(), alt_text="A chart")
+    post = make_post(body=image.markdown)
+    image.delete()
+    post.refresh_from_db()
+    assert "<img" not in post.body_html and "<span>A chart</span>" in post.body_html

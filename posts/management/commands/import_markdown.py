@@ -15,7 +15,8 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 from django.core.management.color import no_style
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from posts import markdown_files
@@ -110,7 +111,12 @@ class Command(BaseCommand):
                 if plan.created or plan.changed:
                     plan.series.save()
             for plan in post_files:
-                self.write_post(plan)
+                try:
+                    with transaction.atomic():
+                        self.write_post(plan)
+                except IntegrityError as error:  # a conflict the checks did not foresee
+                    self.errors.append((plan.path, FileProblem(None, f"not saved: {error}")))
+                    plan.created = plan.changed = False
 
         counts = {"created": 0, "updated": 0, "unchanged": 0}
         for plan in [*series_files, *post_files]:
@@ -134,6 +140,9 @@ class Command(BaseCommand):
             entries = yaml.safe_load(listing.read_text(encoding="utf-8")) or []
         except yaml.YAMLError as error:
             self.errors.append((listing, FileProblem(None, f"not valid YAML: {error}")))
+            return []
+        if not isinstance(entries, list):
+            self.errors.append((listing, FileProblem(None, "must be a list of images")))
             return []
         valid = []
         for entry in entries:
@@ -232,7 +241,7 @@ class Command(BaseCommand):
         changed = _assign(post, values)
         if post.published_at is not None:
             post.published_at = post.published_at.replace(microsecond=0)
-        _check(post, exclude=["author", "slug"] if created else ["author"])
+        _check(post, exclude=["author"])
 
         try:
             tags = clean_tag_names(markdown_files.text_list(meta, "tags"))
@@ -240,6 +249,8 @@ class Command(BaseCommand):
             raise FileProblem("tags", " ".join(error.messages)) from error
         parts = set()
         for entry in markdown_files.mapping_list(meta, "series"):
+            if entry.get("slug") in {slug for slug, _ in parts}:
+                raise FileProblem("series", f"{entry.get('slug')!r} is listed twice")
             if entry.get("slug") not in known_series:
                 raise FileProblem("series", f"no series with slug {entry.get('slug')!r}")
             try:
@@ -286,15 +297,34 @@ class Command(BaseCommand):
         )
 
     def check_slugs(self, plans):
-        """A slug belongs to one file, and to no other post already here."""
-        valid, seen = [], set()
+        """A slug, a former slug and a place in a series each belong to one post."""
+        valid, slugs, places = [], set(), set()
+        importing = {plan.post.pk for plan in plans if plan.post.pk}
         for plan in plans:
-            slug = plan.post.slug
-            other = Post.objects.filter(slug=slug).exclude(pk=plan.post.pk).exists()
-            if slug in seen or (plan.post.pk is None and other) or (plan.post.pk and other):
-                self.errors.append((plan.path, FileProblem("slug", f"{slug!r} is taken")))
+            slug, post = plan.post.slug, plan.post
+            taken = Post.objects.filter(slug=slug).exclude(pk=post.pk).exists()
+            live = Post.objects.filter(slug__in=plan.previous_slugs).exclude(pk=post.pk)
+            occupied = (
+                SeriesPart.objects.filter(
+                    Q(*[Q(series__slug=s, position=p) for s, p in plan.parts], _connector=Q.OR)
+                )
+                .exclude(post__in=importing)
+                .exclude(post=post.pk)
+                if plan.parts
+                else SeriesPart.objects.none()
+            )
+            problem = None
+            if slug in slugs or taken:
+                problem = FileProblem("slug", f"{slug!r} is taken")
+            elif live.exists():
+                problem = FileProblem("previous_slugs", f"{live.first().slug!r} is a live post's")
+            elif plan.parts & places or occupied.exists():
+                problem = FileProblem("series", "a position there is another post's")
+            if problem:
+                self.errors.append((plan.path, problem))
                 continue
-            seen.add(slug)
+            slugs.add(slug)
+            places |= plan.parts
             valid.append(plan)
         return valid
 
