@@ -166,8 +166,9 @@ class Post(models.Model):
         for name in self.CONTENT_FIELDS:
             # Pasted from a PDF, say: invisible, invalid in feeds, refused by PostgreSQL.
             setattr(self, name, CONTROL_CHARACTERS.sub("", getattr(self, name)))
-        # Browsers send CRLF from a textarea; store one kind of line ending.
-        self.body = self.body.replace("\r\n", "\n").replace("\r", "\n")
+        # Browsers send CRLF from a textarea; store one kind of line ending, and end the text
+        # with one, as Markdown files do, so that export and import change nothing.
+        self.body = self.body.replace("\r\n", "\n").replace("\r", "\n").strip("\n") + "\n"
         if not self.slug:
             self.slug = slugify(self.title)
         if self.status == self.Status.PUBLISHED and self.published_at is None:

@@ -173,4 +173,4 @@ def test_other_control_characters_are_dropped_on_save(admin_client, admin_user):
         post_form(admin_user, title="Sleep\x0b and\x1f the gut", body="Text\x01 here"),
     )
     post = Post.objects.get()
-    assert (post.title, post.body) == ("Sleep and the gut", "Text here")
+    assert (post.title, post.body) == ("Sleep and the gut", "Text here\n")

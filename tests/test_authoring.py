@@ -241,7 +241,7 @@ def test_a_save_over_someone_elses_newer_save_is_refused(
     assertContains(response, "after you opened it. Nothing of yours was saved")
     assertContains(response, "Second author&#x27;s text.")
     post.refresh_from_db()
-    assert post.body == "First author's text."
+    assert post.body == "First author's text.\n"
 
 
 def test_every_save_is_kept_and_an_old_version_can_be_restored(admin_client, make_post):
@@ -281,7 +281,7 @@ def test_every_save_is_kept_and_an_old_version_can_be_restored(admin_client, mak
     response = admin_client.post(version_url)
     assert response.status_code == 302
     post.refresh_from_db()
-    assert (post.title, post.body) == ("First title", "First text.")
+    assert (post.title, post.body) == ("First title", "First text.\n")
     assert [tag.name for tag in post.tags.all()] == ["Sleep"]
     assert list(post.resources.values_list("title", flat=True)) == ["A study"]
     assert post.versions.first().number == post.version == 4
@@ -309,7 +309,7 @@ def test_restoring_a_version_with_links_now_broken_is_refused(admin_client, make
     target.save()
     response = admin_client.post(reverse("admin:posts_post_version", args=[post.pk, 1]))
     post.refresh_from_db()
-    assert post.body == "No links now."
+    assert post.body == "No links now.\n"
     [message] = [str(m) for m in get_messages(response.wsgi_request)]
     assert message.startswith("Version 1 was not restored: “post:target” links to “Target”")
 
@@ -395,8 +395,8 @@ def test_the_first_admin_save_keeps_the_post_as_it_was(admin_client, make_post):
                                                                         body="Edited.")
     )  # fmt: skip
     assert [(v.number, v.body) for v in post.versions.all()] == [
-        (2, "Edited."),
-        (1, "Written in code."),
+        (2, "Edited.\n"),
+        (1, "Written in code.\n"),
     ]
 
 

@@ -111,3 +111,15 @@ def test_demo_files_round_trip(tmp_path):
     empty_the_database()
     call_command("import_markdown", tmp_path / "first", stdout=StringIO())
     assert export(tmp_path / "second") == first
+
+
+def test_a_post_written_in_the_admin_survives_export_and_import_unchanged(tmp_path, make_post):
+    """Text from a form (CRLF, no final newline) is stored so that re-importing changes nothing."""
+    post = make_post(body="First line\r\nSecond line")
+    post.record_version()
+    export(tmp_path)
+    out = StringIO()
+    call_command("import_markdown", tmp_path, stdout=out)
+    assert "0 new, 0 updated, 1 unchanged" in out.getvalue()
+    post.refresh_from_db()
+    assert (post.body, post.version) == ("First line\nSecond line\n", 1)
