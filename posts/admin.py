@@ -309,7 +309,7 @@ class PostAdmin(admin.ModelAdmin):
             )
             return redirect("admin:posts_post_change", post.pk)
         current_tags = sorted((tag.name for tag in post.tags.all()), key=str.casefold)
-        differ = difflib.HtmlDiff(wrapcolumn=70)
+        differ = difflib.HtmlDiff(wrapcolumn=45)
 
         def compare(old, new):
             old, new = old.splitlines(), new.splitlines()
