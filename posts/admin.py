@@ -30,7 +30,7 @@ from posts.models import (
     SeriesPart,
     clean_tag_names,
 )
-from posts.rendering import RenderError, citation_id, reading_minutes, render
+from posts.rendering import RenderError, reading_minutes, render
 
 COMPARE_SIDE_BY_SIDE_LINES = 300
 
@@ -249,17 +249,9 @@ class PostAdmin(admin.ModelAdmin):
             post.render_body()
         except RenderError as error:
             post.body_html = format_html("<p><strong>{}</strong></p>", error)
-        context = {
-            "post": post,
-            "resources": saved.cited_resources() if saved else [],
-        }
         if saved:
-            # Citations of the saved resources link back to the places in this text.
-            for resource in context["resources"]:
-                resource.citation_ids = [
-                    citation_id(resource.number, n + 1)
-                    for n in range(post.citations.count(resource.number))
-                ]
+            saved.citations = post.citations  # resources link back to the text being written
+        context = {"post": post, "resources": saved.cited_resources() if saved else []}
         response = TemplateResponse(request, "posts/preview.html", context)
         add_never_cache_headers(response)
         return response
@@ -335,11 +327,7 @@ class PostAdmin(admin.ModelAdmin):
                 ]
                 if old != new
             ],
-            "resources_differ": version.resources
-            != [
-                {key: getattr(r, key) for key in Resource.COPIED_FIELDS}
-                for r in post.resources.order_by("number")
-            ],
+            "resources_differ": version.resources != post.resource_copies(),
         }
         return TemplateResponse(request, "admin/posts/post/version.html", context)
 

@@ -12,11 +12,13 @@ from pathlib import Path
 import yaml
 from django.utils.dateparse import parse_datetime
 
+from posts.models import Resource
+
 POST_KEYS = [
     "title", "slug", "guid", "status", "published_at", "updated_at", "author", "summary",
     "tags", "series", "previous_slugs", "resources",
 ]  # fmt: skip
-RESOURCE_KEYS = ["number", "title", "authors", "venue", "year", "url", "doi", "pmid"]  # fmt: skip
+RESOURCE_KEYS = Resource.COPIED_FIELDS
 
 
 class FileProblem(ValueError):
@@ -113,10 +115,7 @@ def post_meta(post):
             for part in sorted(post.series_parts.all(), key=lambda part: part.series.slug)
         ],
         "previous_slugs": sorted(previous.slug for previous in post.previous_slugs.all()),
-        "resources": [
-            {key: getattr(resource, key) for key in RESOURCE_KEYS}
-            for resource in sorted(post.resources.all(), key=lambda resource: resource.number)
-        ],
+        "resources": post.resource_copies(),
     }
 
 

@@ -257,12 +257,16 @@ class Post(models.Model):
                 "summary": self.summary,
                 "body": self.body,
                 "tags": sorted((tag.name for tag in self.tags.all()), key=str.casefold),
-                "resources": [
-                    {key: getattr(resource, key) for key in Resource.COPIED_FIELDS}
-                    for resource in self.resources.order_by("number")
-                ],
+                "resources": self.resource_copies(),
             },
         )[0]
+
+    def resource_copies(self):
+        """The resources as plain fields, by number: for versions and Markdown files."""
+        return [
+            {key: getattr(resource, key) for key in Resource.COPIED_FIELDS}
+            for resource in sorted(self.resources.all(), key=lambda resource: resource.number)
+        ]
 
     @transaction.atomic
     def restore(self, version):

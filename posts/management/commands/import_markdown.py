@@ -394,7 +394,7 @@ class Command(BaseCommand):
         return True
 
     def sync_resources(self, post, wanted):
-        existing = list(post.resources.values(*markdown_files.RESOURCE_KEYS))
+        existing = post.resource_copies()
         if sorted(wanted, key=lambda r: r["number"]) == existing:
             return False
         post.resources.all().delete()
