@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
+    "django.contrib.sitemaps",
     "taggit",
     "posts",
 ]
@@ -141,6 +143,10 @@ STORAGES = {
 TAGGIT_CASE_INSENSITIVE = True
 
 GUTBRAIN_SITE_TITLE = os.environ.get("GUTBRAIN_SITE_TITLE", "gutbrain")
+GUTBRAIN_SITE_DESCRIPTION = os.environ.get(
+    "GUTBRAIN_SITE_DESCRIPTION",
+    "Science writing on the gut, the brain and the evidence that links them.",
+)
 # The public address, e.g. https://blog.example.org: pasted links to it count as internal.
 GUTBRAIN_SITE_URL = os.environ.get("GUTBRAIN_SITE_URL", "").rstrip("/")
 GUTBRAIN_POSTS_PER_PAGE = 10

@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from itertools import groupby
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models, transaction
@@ -13,7 +15,7 @@ from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.text import slugify
+from django.utils.text import Truncator, slugify
 from PIL import Image as PillowImage
 from taggit.managers import TaggableManager
 from taggit.models import Tag
@@ -23,6 +25,7 @@ from posts.rendering import (
     CONTROL_CHARACTERS,
     RenderError,
     citation_id,
+    plain_text,
     reading_minutes,
     render,
     render_markdown,
@@ -193,6 +196,7 @@ class Post(models.Model):
         self.reading_minutes = reading_minutes(self.body)
         super().save(*args, **kwargs)
         self.links.set(links.targets.values())
+        reindex([self.pk])
 
         if before is None or before["slug"] != self.slug:
             self.claim_slug(before and before["slug"])
@@ -203,6 +207,13 @@ class Post(models.Model):
 
     def get_absolute_url(self):
         return reverse("posts:post", kwargs={"slug": self.slug})
+
+    @property
+    def description(self):
+        """For search engines and link previews: the summary, or the opening of the text."""
+        if self.summary:
+            return self.summary
+        return Truncator(plain_text(self.body_html)).words(30) or self.title
 
     # What other posts' links to this one depend on.
     VISIBLE_FIELDS = ("slug", "status", "published_at")
@@ -229,6 +240,7 @@ class Post(models.Model):
         )
         if still_here:  # it may be going in the same bulk delete as the post it linked to
             self.links.set(links.targets.values())
+            reindex([self.pk])
 
     def claim_slug(self, old_slug):
         """Keep the old address answering, and re-render the posts whose links now lead here."""
@@ -351,6 +363,19 @@ class Post(models.Model):
                 for occurrence in range(1, counts[resource.number] + 1)
             ]
         return resources
+
+    def related(self, limit=3):
+        """Published posts sharing the most tags with this one, newest first among equals."""
+        tag_ids = [tag.pk for tag in self.tags.all()]
+        if not tag_ids:
+            return Post.objects.none()
+        return (
+            Post.objects.published()
+            .exclude(pk=self.pk)
+            .filter(tags__in=tag_ids)
+            .annotate(shared_tags=models.Count("tags"))
+            .order_by("-shared_tags", "-published_at", "-id")[:limit]
+        )
 
     def series_places(self):
         """This post's place in each of its series, with the published parts around it."""
@@ -492,6 +517,39 @@ class SeriesPlace:
     total: int
     previous: Post | None
     next: Post | None
+
+
+class SearchEntry(models.Model):
+    """A post's words for PostgreSQL's full-text search (SQLite has an FTS5 table instead)."""
+
+    # No constraint and no cascade by Django: deleting a post must also work on SQLite, where
+    # this table is absent. The entry goes with its post in forget_post().
+    post = models.OneToOneField(
+        Post,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        primary_key=True,
+        related_name="search_entry",
+    )
+    title = models.TextField()
+    summary = models.TextField()
+    tags = models.TextField()
+    body = models.TextField()
+    vector = SearchVectorField(null=True)
+
+    class Meta:
+        required_db_vendor = "postgresql"
+        indexes = [GinIndex(fields=["vector"], name="post_search_vector_idx")]
+
+    def __str__(self):
+        return self.title
+
+
+def reindex(post_ids):
+    """Keep search current with what readers see of these posts."""
+    from posts.search import index_posts  # search builds on the models above
+
+    index_posts(post_ids)
 
 
 # MPO is how Pillow reads the JPEGs many phone cameras make.
@@ -637,6 +695,9 @@ def remember_linking_posts(sender, instance, **kwargs):
 @receiver(post_delete, sender=Post)
 def unlink_deleted_post(sender, instance, **kwargs):
     """Links to a deleted post become plain text, and count as broken."""
+    from posts.search import forget_post
+
+    forget_post(instance.pk)
     for linker in getattr(instance, "_linking_posts", []):
         linker.rerender()
 
@@ -647,12 +708,26 @@ def unlink_deleted_post(sender, instance, **kwargs):
 def touch_retagged_post(sender, instance, action, **kwargs):
     if action in ("post_add", "post_remove", "post_clear") and isinstance(instance, Post):
         Post.objects.filter(pk=instance.pk).touch()
+        reindex([instance.pk])
 
 
 @receiver(post_save, sender=Tag)
-@receiver(pre_delete, sender=Tag)
 def touch_posts_of_tag(sender, instance, **kwargs):
-    Post.objects.filter(tags=instance).touch()
+    tagged = Post.objects.filter(tags=instance)
+    tagged.touch()
+    reindex(tagged.values_list("pk", flat=True))
+
+
+@receiver(pre_delete, sender=Tag)
+def touch_posts_losing_tag(sender, instance, **kwargs):
+    tagged = Post.objects.filter(tags=instance)
+    tagged.touch()
+    instance._tagged_post_ids = list(tagged.values_list("pk", flat=True))
+
+
+@receiver(post_delete, sender=Tag)
+def reindex_posts_that_lost_tag(sender, instance, **kwargs):
+    reindex(getattr(instance, "_tagged_post_ids", []))
 
 
 @receiver(post_save, sender=Series)

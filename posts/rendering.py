@@ -9,6 +9,7 @@ Two additions to Markdown serve posts that build on each other:
 - ``[#4]`` and ``[Resource #4]`` cite resource 4 of the post, as a link to ``#resource-4``.
 """
 
+import html
 import re
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass
@@ -260,3 +261,18 @@ def render_markdown(source):
 def reading_minutes(source):
     """Minutes a reader needs for the text, at least one."""
     return max(1, round(len(_WORD.findall(source or "")) / WORDS_PER_MINUTE))
+
+
+# Block elements separate words; inline ones (links, emphasis) must not split "post," apart.
+BLOCK_TAGS = re.compile(
+    r"</?(?:p|h[1-6]|li|ul|ol|dl|dt|dd|blockquote|pre|table|tr|td|th|div|section|figure"
+    r"|figcaption|hr|br|img|sup)\b[^>]*>",
+    re.IGNORECASE,
+)
+ANY_TAG = re.compile(r"<[^>]*>")
+
+
+def plain_text(body_html):
+    """What a reader reads of the body, as plain text for the index and snippets."""
+    text = ANY_TAG.sub("", BLOCK_TAGS.sub(" ", body_html))
+    return " ".join(html.unescape(text).split())

@@ -1,6 +1,8 @@
+from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path, register_converter
 
 from posts import converters, feeds, views
+from posts.sitemaps import SITEMAPS
 
 app_name = "posts"
 
@@ -11,10 +13,24 @@ register_converter(converters.TagSlugConverter, "tag")
 urlpatterns = [
     path("", views.home, name="home"),
     path("favicon.ico", views.favicon, name="favicon"),
+    path("robots.txt", views.robots_txt, name="robots_txt"),
+    path(
+        "sitemap.xml",
+        sitemap_views.index,
+        {"sitemaps": SITEMAPS, "sitemap_url_name": "posts:sitemap_section"},
+        name="sitemap",
+    ),
+    path(
+        "sitemap-<slug:section>.xml",
+        sitemap_views.sitemap,
+        {"sitemaps": SITEMAPS},
+        name="sitemap_section",
+    ),
     path("posts/<slug:slug>/", views.post_detail, name="post"),
     path("tags/<tag:slug>/", views.tag_detail, name="tag"),
     path("series/", views.series_list, name="series_list"),
     path("series/<slug:slug>/", views.series_detail, name="series"),
+    path("search/", views.search, name="search"),
     path("archive/", views.archive, name="archive"),
     path("archive/<year:year>/", views.archive_year, name="archive_year"),
     path("archive/<year:year>/<month:month>/", views.archive_month, name="archive_month"),

@@ -5,14 +5,18 @@ from django.conf import settings
 from django.core.paginator import InvalidPage, Paginator
 from django.db.models import Count
 from django.db.models.functions import TruncMonth
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from taggit.models import Tag
 
+from posts.context_processors import origin
 from posts.models import Post, PreviousSlug, Series
+from posts.search import clean_query, highlighted
+from posts.search import search as find_posts
 
 
 def paginate(request, queryset, *, allow_empty=True):
@@ -56,6 +60,7 @@ def post_detail(request, slug):
             "series_places": post.series_places(),
             "resources": post.cited_resources(),
             "linked_from": linked_from.order_by("-published_at", "-id"),
+            "related": post.related(),
         },
     )
     if unpublished:
@@ -136,6 +141,26 @@ def archive_month(request, year, month):
     return render(
         request, "posts/archive_period.html", {"page": page, "period": start, "by": "month"}
     )
+
+
+def search(request):
+    # A query repeated in the address counts once: the last, as in a form.
+    query = clean_query(request.GET.get("q", ""))
+    page = None
+    if query:
+        page = paginate(request, find_posts(query).for_listing())
+        for post in page:
+            post.snippet = highlighted(post.headline)
+    return render(request, "posts/search.html", {"query": query, "page": page})
+
+
+def robots_txt(request):
+    lines = [
+        "User-agent: *",
+        f"Disallow: {reverse('admin:index')}",
+        f"Sitemap: {origin(request)}{reverse('posts:sitemap')}",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
 
 
 def favicon(request):

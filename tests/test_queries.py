@@ -12,13 +12,14 @@ TAGS = ["Gut Health", "Mental Health", "Microbiome", "Inflammation", "Stress"]
 # page name -> (expected queries, what they are)
 EXPECTED_QUERIES = {
     "home": 3,  # count, posts with authors, their tags
-    "post": 5,  # post with author, its tags, its resources, series places, linked from
+    "post": 6,  # post with author, its tags, resources, series places, linked from, related
     "tag": 4,  # tag, count, posts with authors, their tags
     "series": 3,  # series, published parts with posts and authors, their tags
     "series_list": 1,  # series with published part counts
     "archive": 1,  # month counts
     "archive_year": 3,  # count, posts with authors, their tags
     "archive_month": 3,  # count, posts with authors, their tags
+    "search": 3,  # count, matching posts with authors, their tags
 }
 
 
@@ -49,6 +50,7 @@ def urls_for(posts):
         "archive_month": reverse(
             "posts:archive_month", args=[post.published_at.year, post.published_at.month]
         ),
+        "search": reverse("posts:search") + "?q=body",
     }
 
 
@@ -72,6 +74,7 @@ def test_public_pages_run_a_constant_number_of_queries(
         "archive": f'<span class="count">{count}</span>',
         "archive_year": f"{count} post{plural}",
         "archive_month": f"{count} post{plural}",
+        "search": f"{count} post{plural} match",
     }
     assert expected[page] in content
 
@@ -81,14 +84,17 @@ def test_backlinks_add_no_query_per_linking_post(
     client, make_post, backlinks, django_assert_num_queries
 ):
     """A post linked from 1 or from 50 posts in a series costs the same queries."""
-    target = make_post(title="The gut-brain axis")
+    target = make_post(title="The gut-brain axis", tags=["Gut Health"])
     series = Series.objects.create(title="Gut and Mind")
     SeriesPart.objects.create(series=series, post=target, position=1)
     for number in range(backlinks):
-        linker = make_post(title=f"Linker {number}", body=f"[see](post:{target.slug})")
+        linker = make_post(
+            title=f"Linker {number}", body=f"[see](post:{target.slug})", tags=["Gut Health"]
+        )
         SeriesPart.objects.create(series=series, post=linker, position=number + 2)
     with django_assert_num_queries(EXPECTED_QUERIES["post"]):
         response = client.get(target.get_absolute_url())
     content = response.content.decode()
-    assert content.count('<li><a href="/posts/linker-') == backlinks
+    linked_from = content.split('id="linked-from-heading"')[1].split("</section>")[0]
+    assert linked_from.count('<li><a href="/posts/linker-') == backlinks
     assert f"Part 1 of {backlinks + 1} in" in content

@@ -1,0 +1,114 @@
+"""sitemap.xml: every public page, with when its content last changed."""
+
+from django.contrib.sitemaps import Sitemap
+from django.db.models import Count, Max
+from django.db.models.functions import Greatest, TruncMonth
+from django.urls import reverse
+from taggit.models import Tag
+
+from posts.models import Post, Series
+
+# A post counts as changed when it went public, or when its content changed after that.
+POST_LASTMOD = Greatest("content_changed_at", "published_at")
+
+
+class PostSitemap(Sitemap):
+    def items(self):
+        return (
+            Post.objects.published()
+            .annotate(lastmod=POST_LASTMOD)
+            .only("slug")
+            .order_by("-published_at", "-id")
+        )
+
+    def lastmod(self, post):
+        return post.lastmod
+
+    def get_latest_lastmod(self):
+        return Post.objects.published().aggregate(latest=Max(POST_LASTMOD))["latest"]
+
+
+class TagSitemap(Sitemap):
+    def items(self):
+        # Tags of drafts only have no public page yet.
+        return (
+            Tag.objects.filter(post__in=Post.objects.published())
+            .annotate(lastmod=Max(Greatest("post__content_changed_at", "post__published_at")))
+            .order_by("slug")
+        )
+
+    def location(self, tag):
+        return reverse("posts:tag", args=[tag.slug])
+
+    def lastmod(self, tag):
+        return tag.lastmod
+
+
+class SeriesSitemap(Sitemap):
+    def items(self):
+        return (
+            Series.objects.filter(parts__post__in=Post.objects.published())
+            .annotate(
+                lastmod=Max(
+                    Greatest("parts__post__content_changed_at", "parts__post__published_at")
+                )
+            )
+            .order_by("slug")
+        )
+
+    def lastmod(self, series):
+        return series.lastmod
+
+
+class ArchiveSitemap(Sitemap):
+    """The archive index, and each year and month that has posts."""
+
+    def items(self):
+        months = list(
+            Post.objects.published()
+            .annotate(month=TruncMonth("published_at"))
+            .values("month")
+            .annotate(count=Count("id"), lastmod=Max(POST_LASTMOD))
+            .order_by("-month")
+        )
+        years = {}
+        for row in months:
+            year = row["month"].year
+            years[year] = max(years.get(year, row["lastmod"]), row["lastmod"])
+        latest = max(years.values(), default=None)
+        return (
+            [(reverse("posts:archive"), latest)]
+            + [(reverse("posts:archive_year", args=[year]), when) for year, when in years.items()]
+            + [
+                (
+                    reverse("posts:archive_month", args=[row["month"].year, row["month"].month]),
+                    row["lastmod"],
+                )
+                for row in months
+            ]
+        )
+
+    def location(self, item):
+        return item[0]
+
+    def lastmod(self, item):
+        return item[1]
+
+
+class PagesSitemap(Sitemap):
+    """Pages that list everything: the latest posts and the series."""
+
+    def items(self):
+        return ["posts:home", "posts:series_list"]
+
+    def location(self, name):
+        return reverse(name)
+
+
+SITEMAPS = {
+    "pages": PagesSitemap,
+    "posts": PostSitemap,
+    "tags": TagSitemap,
+    "series": SeriesSitemap,
+    "archive": ArchiveSitemap,
+}

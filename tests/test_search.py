@@ -1,0 +1,204 @@
+"""Search: what readers find, how it is ranked and marked, and that hostile queries are safe."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+from taggit.models import Tag
+
+from posts.models import Post
+from posts.search import MAX_QUERY_LENGTH, search
+
+pytestmark = pytest.mark.django_db
+
+SEARCH = reverse("posts:search")
+
+
+def found_titles(client, query, **params):
+    response = client.get(SEARCH, {"q": query, **params})
+    assert response.status_code == 200
+    return [post.title for post in response.context["page"]]
+
+
+def test_finds_a_post_by_a_word_in_its_body_and_marks_it(client, make_post):
+    make_post(title="Gut feelings", body="The vagus nerve carries signals both ways.")
+    make_post(title="Something else", body="Nothing to see here.")
+    response = client.get(SEARCH, {"q": "vagus"})
+    content = response.content.decode()
+    assert [post.title for post in response.context["page"]] == ["Gut feelings"]
+    assert "1 post matches “vagus”" in content
+    assert "The <mark>vagus</mark> nerve carries signals both ways." in content
+    assert "Something else" not in content
+
+
+def test_stems_words_as_readers_expect(client, make_post):
+    make_post(title="Bacteria", body="Microbes ferment fibre.")
+    assert found_titles(client, "fermenting") == ["Bacteria"]
+
+
+def test_title_outranks_summary_and_tags_which_outrank_body(client, make_post):
+    make_post(title="In the body", body="All about serotonin and more.")
+    make_post(title="In the tags", body="Plain text.", tags=["Serotonin"])
+    make_post(title="Serotonin in the title", body="Plain text.")
+    assert found_titles(client, "serotonin") == [
+        "Serotonin in the title",
+        "In the tags",
+        "In the body",
+    ]
+
+
+def test_searches_the_summary(client, make_post):
+    make_post(title="A post", summary="On butyrate and the gut lining.", body="Text.")
+    assert found_titles(client, "butyrate") == ["A post"]
+
+
+def test_only_published_posts_are_found(client, make_post):
+    make_post(title="Public", body="probiotic yoghurt")
+    make_post(title="Draft", body="probiotic yoghurt", status=Post.Status.DRAFT)
+    make_post(
+        title="Scheduled",
+        body="probiotic yoghurt",
+        published_at=timezone.now() + timedelta(days=1),
+    )
+    assert found_titles(client, "probiotic") == ["Public"]
+
+
+def test_the_index_follows_edits_tags_and_deletions(client, make_post):
+    post = make_post(title="Changing", body="Original wording about kefir.")
+    assert found_titles(client, "kefir") == ["Changing"]
+
+    post.body = "New wording about kimchi."
+    post.save()
+    assert found_titles(client, "kefir") == []
+    assert found_titles(client, "kimchi") == ["Changing"]
+
+    post.tags.add("Fermented Foods")
+    assert found_titles(client, "fermented") == ["Changing"]
+    tag = Tag.objects.get(name="Fermented Foods")
+    tag.name = "Cultured Foods"
+    tag.save()
+    assert found_titles(client, "fermented") == []
+    assert found_titles(client, "cultured") == ["Changing"]
+    tag.delete()
+    assert found_titles(client, "cultured") == []
+
+    post.delete()
+    assert found_titles(client, "kimchi") == []
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT count(*) FROM posts_search_fts")
+        else:
+            cursor.execute("SELECT count(*) FROM posts_searchentry")
+        assert cursor.fetchone()[0] == 0
+
+
+def test_follows_a_linked_post_being_renamed(client, make_post):
+    target = make_post(title="Target", slug="target", body="Text.")
+    make_post(title="Linker", body="See [the target post](post:target) about histamine.")
+    target.title = "Renamed target"
+    target.save()
+    # The linking post is re-rendered; its words stay searchable.
+    assert found_titles(client, "histamine") == ["Linker"]
+
+
+def test_snippets_escape_what_the_post_shows_as_text(client, make_post):
+    make_post(title="Code", body="Write `<script>alert(1)</script>` to test the sanitiser.")
+    content = client.get(SEARCH, {"q": "sanitiser"}).content.decode()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in content
+    assert "<script>alert" not in content
+    assert "<mark>sanitiser</mark>" in content
+
+
+def test_an_empty_query_shows_the_form_without_results_or_error(client, make_post):
+    make_post(title="Anything")
+    for params in ({}, {"q": ""}, {"q": "   "}):
+        response = client.get(SEARCH, params)
+        content = response.content.decode()
+        assert response.status_code == 200
+        assert 'name="q"' in content
+        assert "match" not in content
+        assert "Anything" not in content
+        assert 'name="robots"' not in content
+
+
+def test_no_match_says_so(client, make_post):
+    make_post(title="Anything")
+    content = client.get(SEARCH, {"q": "zymurgy"}).content.decode()
+    assert "No posts match “zymurgy”" in content
+    assert 'content="noindex, follow"' in content
+
+
+def test_results_are_paginated_and_keep_the_query(client, make_post, settings):
+    settings.GUTBRAIN_POSTS_PER_PAGE = 2
+    for number in range(5):
+        make_post(title=f"Lactobacillus {number}", body="Text.")
+    first = client.get(SEARCH, {"q": "lactobacillus"})
+    assert len(first.context["page"]) == 2
+    assert "5 posts match" in first.content.decode()
+    assert 'href="?q=lactobacillus&amp;page=2"' in first.content.decode()
+    last = client.get(SEARCH, {"q": "lactobacillus", "page": 3})
+    assert len(last.context["page"]) == 1
+    assert client.get(SEARCH, {"q": "lactobacillus", "page": 4}).status_code == 404
+    assert client.get(SEARCH, {"q": "lactobacillus", "page": "x"}).status_code == 404
+
+
+HOSTILE_QUERIES = [
+    "' OR 1=1 --",
+    "'; DROP TABLE posts_post; --",
+    'microbiome" OR "1"="1',
+    "!:&|()<>*",
+    "gut & !brain | (mood <-> sleep):*",
+    'unbalanced "quote',
+    "unbalanced 'quote",
+    "NEAR(gut brain)",
+    "title:gut",
+    "gut AND OR NOT",
+    "^gut",
+    "🦠 microbiome 🧠",
+    "micro\x00biome\x07\x1b",
+    "\\",
+    "%_%",
+    "-",
+    '"',
+    "*",
+    "ü" * 300,
+    "microbiome " * 1000,
+]
+
+
+@pytest.mark.parametrize("query", HOSTILE_QUERIES)
+def test_hostile_queries_get_a_results_page(client, make_post, query):
+    make_post(title="The microbiome", body="Gut bacteria and the brain.")
+    response = client.get(SEARCH, {"q": query})
+    assert response.status_code == 200
+    assert '<h1 class="page-title">Search</h1>' in response.content.decode()
+    assert Post.objects.count() == 1
+
+
+def test_a_ten_kilobyte_query_is_cut_not_refused(client, make_post):
+    make_post(title="The microbiome", body="Text.")
+    response = client.get(SEARCH, {"q": "microbiome " + "x" * 10_000})
+    assert response.status_code == 200
+    assert response.context["query"] == "microbiome"
+    response = client.get(SEARCH, {"q": "x" * 10_000})
+    assert response.context["query"] == "x" * MAX_QUERY_LENGTH
+    # Words beyond the limit are dropped, so this still finds the post.
+    response = client.get(SEARCH, {"q": "microbiome " * 2000})
+    assert [post.title for post in response.context["page"]] == ["The microbiome"]
+
+
+def test_the_last_of_repeated_queries_counts(client, make_post):
+    make_post(title="Kombucha", body="Text.")
+    response = client.get(SEARCH + "?q=nothing-here&q=kombucha")
+    assert [post.title for post in response.context["page"]] == ["Kombucha"]
+
+
+def test_control_characters_do_not_reach_the_database(make_post):
+    make_post(title="The microbiome", body="Text.")
+    assert [post.title for post in search("micro\x00biome microbiome")] == ["The microbiome"]
+
+
+def test_header_links_to_search(client):
+    assert f'href="{SEARCH}"' in client.get(reverse("posts:home")).content.decode()
