@@ -10,6 +10,7 @@ from io import StringIO
 
 import feedparser
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from django.core.management import call_command
 from playwright.sync_api import expect, sync_playwright
 
@@ -26,6 +27,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
+AXE = Axe()
+AXE_RULES = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 
 PART_1 = "How the Gut Talks to the Brain"
 PART_2 = "What Throws the Microbiome Off Balance"
@@ -96,22 +99,50 @@ class PageProblems:
         )
         assert width["scroll"] <= width["inner"], f"horizontal scrolling on {page.url}: {width}"
 
+    def check_accessibility(self):
+        """axe-core finds no serious or critical violation of WCAG 2.2 AA or best practice."""
+        results = AXE.run(
+            self.page,
+            options={
+                "resultTypes": ["violations"],
+                "runOnly": {"type": "tag", "values": AXE_RULES},
+            },
+        )
+        severe = [
+            f"{violation['id']} ({violation['impact']}): {violation['help']} at "
+            + ", ".join(str(node["target"]) for node in violation["nodes"][:3])
+            for violation in results.response["violations"]
+            if violation["impact"] in ("serious", "critical")
+        ]
+        assert severe == [], f"accessibility on {self.page.url}"
+
 
 def card_titles(page):
     return page.locator(".post-card-title").all_inner_texts()
 
 
-@pytest.mark.parametrize("viewport", VIEWPORTS.values(), ids=VIEWPORTS.keys())
-def test_reader_journey_from_home_through_series_tags_and_archive(browser, live_server, viewport):
-    """A reader goes home → seed post → part 1 via the body link → series → tag → archive month,
-    by clicking links only; every page loads without errors and never scrolls sideways."""
-    page = browser.new_page(viewport=viewport)
+JOURNEYS = {
+    "phone-light": (VIEWPORTS["phone"], "light"),
+    "desktop-dark": (VIEWPORTS["desktop"], "dark"),
+}
+
+
+@pytest.mark.parametrize(("viewport", "color_scheme"), JOURNEYS.values(), ids=JOURNEYS.keys())
+def test_reader_journey_from_home_to_search_and_back(browser, live_server, viewport, color_scheme):
+    """A reader goes home → seed post → part 1 via "review here" → a tag → the series → search
+    for a word of the seed post → back to it → the archive, by clicking and typing only. Every
+    page loads without errors, never scrolls sideways and passes axe-core."""
+    page = browser.new_page(viewport=viewport, color_scheme=color_scheme)
     watch = PageProblems(page)
+
+    def check():
+        watch.check()
+        watch.check_accessibility()
 
     page.goto(live_server.url + "/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Latest posts")
     assert card_titles(page) == [PART_3, PART_2, PART_1]
-    watch.check()
+    check()
     # The favicon the pages point to is served (headless Chromium does not fetch it by itself).
     favicon = page.locator("link[rel=icon]").evaluate("link => link.href")
     assert page.request.get(favicon).status == 200
@@ -133,43 +164,60 @@ def test_reader_journey_from_home_through_series_tags_and_archive(browser, live_
     resources = page.get_by_role("region", name="Resources")
     expect(resources.locator("ol > li")).to_have_count(5)
     expect(page.locator("li#resource-4")).to_be_attached()
-    watch.check()
+    related = page.get_by_role("region", name="Related posts").get_by_role("link")
+    expect(related).to_have_text([PART_2, PART_1])
+    check()
 
     body.get_by_role("link", name="review here").click()
     page.wait_for_url("**/posts/how-the-gut-talks-to-the-brain/")
     expect(page.get_by_role("heading", level=1)).to_have_text(PART_1)
-    watch.check()
+    check()
 
-    page.get_by_role("navigation", name=f"Series: {SERIES}").get_by_role(
-        "link", name=SERIES
-    ).click()
+    # "Neuroscience" is a tag of part 1 only, so its page shows exactly that post.
+    page.locator(".post-header").get_by_role("link", name="Neuroscience").click()
+    page.wait_for_url("**/tags/neuroscience/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Posts tagged Neuroscience")
+    expect(page.locator(".page-intro")).to_contain_text("1 post · Subscribe: RSS · Atom")
+    assert card_titles(page) == [PART_1]
+    check()
+
+    page.get_by_role("navigation", name="Site").get_by_role("link", name="Series").click()
+    page.wait_for_url("**/series/")
+    page.locator("main").get_by_role("link", name=SERIES).click()
     page.wait_for_url("**/series/gut-and-mind/")
     expect(page.get_by_role("heading", level=1)).to_have_text(SERIES)
     parts = page.locator(".series-parts > li")
     expect(parts.locator(".kicker")).to_have_text(["Part 1", "Part 2", "Part 3"], ignore_case=True)
     assert card_titles(page) == [PART_1, PART_2, PART_3]
-    watch.check()
+    check()
 
-    # "Stress" is a tag of part 2 only, so its page shows exactly that post.
-    parts.nth(1).get_by_role("link", name="Stress").click()
-    page.wait_for_url("**/tags/stress/")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Posts tagged Stress")
-    expect(page.locator(".page-intro")).to_contain_text("1 post · Subscribe: RSS · Atom")
-    assert card_titles(page) == [PART_2]
-    watch.check()
+    page.get_by_role("navigation", name="Site").get_by_role("link", name="Search").click()
+    page.wait_for_url("**/search/")
+    check()
+    # A word only the seed post's body has.
+    page.get_by_label("Words to find").fill("hyperpermeability")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_url("**/search/?q=hyperpermeability")
+    expect(page.get_by_role("status")).to_have_text("1 post matches “hyperpermeability”")
+    assert card_titles(page) == [PART_3]
+    expect(page.locator(".snippet mark").first).to_have_text("Hyperpermeability", ignore_case=True)
+    check()
+    page.get_by_role("link", name=PART_3).click()
+    page.wait_for_url("**/posts/the-link-between-mental-health-and-gut-health/")
+    expect(page.get_by_role("heading", level=1)).to_have_text(PART_3)
 
     page.get_by_role("navigation", name="Site").get_by_role("link", name="Archive").click()
     page.wait_for_url("**/archive/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Archive")
     expect(page.locator(".archive-months a")).to_have_text(["October", "September"])
-    watch.check()
+    check()
 
     page.get_by_role("link", name="September").click()
     page.wait_for_url("**/archive/2026/09/")
     expect(page.get_by_role("heading", level=1)).to_have_text("September 2026")
     expect(page.locator(".page-intro")).to_have_text("2 posts")
     assert card_titles(page) == [PART_2, PART_1]
-    watch.check()
+    check()
     page.close()
 
 
@@ -390,3 +438,18 @@ def test_two_tabs_editing_one_post_lose_nothing(browser, live_server):
     expect(second.locator(".errornote, .errorlist").first).to_be_visible()
     expect(second.locator("body")).to_contain_text("Demo Author saved this post at")
     expect(second.locator("#id_summary")).to_have_value("Edited in the second tab.")
+
+
+def test_the_accessibility_check_catches_a_serious_violation(browser, live_server):
+    """The axe-core check above is real: an unlabelled image link fails it."""
+    page = browser.new_page(viewport=VIEWPORTS["phone"])
+    page.goto(live_server.url + "/")
+    watch = PageProblems(page)
+    watch.check_accessibility()
+    page.evaluate(
+        "document.querySelector('main').insertAdjacentHTML('beforeend',"
+        " '<a href=\"/\"><img src=\"/favicon.ico\"></a>')"
+    )
+    with pytest.raises(AssertionError, match="image-alt"):
+        watch.check_accessibility()
+    page.close()
