@@ -1,8 +1,10 @@
 """Search: what readers find, how it is ranked and marked, and that hostile queries are safe."""
 
 from datetime import timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
@@ -202,3 +204,25 @@ def test_control_characters_do_not_reach_the_database(make_post):
 
 def test_header_links_to_search(client):
     assert f'href="{SEARCH}"' in client.get(reverse("posts:home")).content.decode()
+
+
+def test_rebuild_command_indexes_posts_loaded_without_save(client, make_post, author):
+    make_post(title="Saved", body="Text about bifidobacteria.")
+    Post.objects.bulk_create(
+        [
+            Post(
+                title="Bulk loaded",
+                slug="bulk-loaded",
+                author=author,
+                body="Bifidobacteria again.",
+                body_html="<p>Bifidobacteria again.</p>",
+                status=Post.Status.PUBLISHED,
+                published_at=timezone.now() - timedelta(hours=2),
+            )
+        ]
+    )
+    assert found_titles(client, "bifidobacteria") == ["Saved"]
+    output = StringIO()
+    call_command("rebuild_search_index", stdout=output)
+    assert output.getvalue() == "Indexed 2 posts.\n"
+    assert sorted(found_titles(client, "bifidobacteria")) == ["Bulk loaded", "Saved"]

@@ -1,0 +1,12 @@
+from django.core.management.base import BaseCommand
+
+from posts.models import Post
+from posts.search import rebuild_index
+
+
+class Command(BaseCommand):
+    help = "Index every post for search again, after loading posts without save()."
+
+    def handle(self, *args, **options):
+        rebuild_index()
+        self.stdout.write(f"Indexed {Post.objects.count()} posts.")
