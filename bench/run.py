@@ -23,50 +23,13 @@ DEFAULT_PATHS = ["/feed/atom/", "/tags/gut-health/feed/rss/"]
 
 
 def populate(posts):
-    """`posts` published posts with two tags and three resources each, in one series."""
+    """`posts` published posts from `manage.py generate_posts`, tagged, linked and cited."""
     import django
 
     django.setup()
-    from datetime import timedelta
+    from django.core.management import call_command
 
-    from django.contrib.auth import get_user_model
-    from django.utils import timezone
-    from taggit.models import Tag, TaggedItem
-
-    from posts.models import Post, Resource, Series, SeriesPart
-
-    author = get_user_model().objects.create_user("bench", first_name="Bench", last_name="Mark")
-    body = "## A heading\n\nSome text with a [link](https://example.org) and [#1].\n\n" * 20
-    template = Post(author=author, title="t", body=body)
-    template.render_body()
-    now = timezone.now()
-    created = Post.objects.bulk_create(
-        Post(
-            title=f"Post number {n}",
-            slug=f"post-{n}",
-            author=author,
-            summary="A summary of the post for feeds.",
-            body=body,
-            body_html=template.body_html,
-            citations=template.citations,
-            status=Post.Status.PUBLISHED,
-            published_at=now - timedelta(hours=n + 1),
-        )
-        for n in range(posts)
-    )
-    tags = [Tag.objects.create(name=name) for name in ("Gut Health", "Microbiome")]
-    TaggedItem.objects.bulk_create(
-        TaggedItem(tag=tag, content_object=post) for post in created for tag in tags
-    )
-    Resource.objects.bulk_create(
-        Resource(post=post, number=n, title=f"Study {n}", doi=f"10.1000/{n}")
-        for post in created
-        for n in (1, 2, 3)
-    )
-    series = Series.objects.create(title="Bench series")
-    SeriesPart.objects.bulk_create(
-        SeriesPart(series=series, post=post, position=n + 1) for n, post in enumerate(created)
-    )
+    call_command("generate_posts", posts)
 
 
 def wait_for_port(port, timeout=30):

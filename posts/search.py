@@ -5,11 +5,13 @@ return a snippet of the body with the matched words marked.
 """
 
 import re
+from collections import defaultdict
+from collections.abc import Sequence
 
+from django.contrib.contenttypes.models import ContentType
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F
-from django.db.models.expressions import RawSQL
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
@@ -38,61 +40,97 @@ def clean_query(raw):
 
 
 def search(query):
-    """Published posts matching `query`, best first, each with a `headline`; or none."""
+    """Published posts matching `query`, best first, with authors and tags, to paginate."""
     query = clean_query(query)
     if connection.vendor == "postgresql":
-        return _postgres_search(query)
-    return _sqlite_search(query)
+        terms = _tsquery(query)
+        return (
+            Post.objects.published()
+            .filter(search_entry__vector=terms)
+            .annotate(rank=SearchRank(F("search_entry__vector"), terms))
+            .order_by("-rank", "-published_at", "-id")
+            .for_listing()
+        )
+    return RankedPosts(_fts5_ranked_ids(fts5_query(query)))
 
 
-def _postgres_search(query):
+def _fts5_ranked_ids(terms):
+    if not terms:
+        return []
+    published, params = Post.objects.published().order_by().values("pk").query.sql_with_params()
+    # The full-text table must drive this query, not the posts: the unary + keeps SQLite from
+    # probing the index once per published post. bm25 weights the columns title, summary,
+    # tags, body; lower is better.
+    sql = (
+        f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s AND +rowid IN ({published}) "
+        f"ORDER BY bm25({FTS_TABLE}, 10.0, 4.0, 4.0, 1.0), rowid DESC"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [terms, *params])
+        return [row[0] for row in cursor.fetchall()]
+
+
+class RankedPosts(Sequence):
+    """Posts in the order of their ids, loaded (with authors and tags) a page at a time."""
+
+    def __init__(self, ids):
+        self.ids = ids
+
+    def __len__(self):
+        return len(self.ids)
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            return self[index : index + 1][0]
+        ids = self.ids[index]
+        posts = {post.pk: post for post in Post.objects.filter(pk__in=ids).for_listing()}
+        return [posts[pk] for pk in ids if pk in posts]
+
+
+def snippets(query, posts):
+    """A snippet of each post's text around the matched words (marked), by post id: for one
+    page of results, since making them costs more than finding the posts."""
+    query = clean_query(query)
+    ids = [post.pk for post in posts]
+    if not ids:
+        return {}
+    if connection.vendor == "postgresql":
+        headlines = (
+            SearchEntry.objects.filter(post_id__in=ids)
+            .annotate(
+                headline=SearchHeadline(
+                    "body",
+                    _tsquery(query),
+                    config=CONFIG,
+                    start_sel=MATCH_START,
+                    stop_sel=MATCH_END,
+                    max_words=SNIPPET_WORDS,
+                    min_words=SNIPPET_WORDS // 2,
+                )
+            )
+            .values_list("pk", "headline")
+        )
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT rowid, snippet({FTS_TABLE}, 3, %s, %s, ' … ', %s) FROM {FTS_TABLE} "
+                f"WHERE {FTS_TABLE} MATCH %s AND rowid IN ({', '.join(['%s'] * len(ids))})",
+                [MATCH_START, MATCH_END, SNIPPET_WORDS, fts5_query(query), *ids],
+            )
+            headlines = cursor.fetchall()
+    return {pk: highlighted(headline) for pk, headline in headlines}
+
+
+def _tsquery(query):
     # websearch syntax reads quotes, "or" and "-" as people expect, and never fails on
     # stray operators such as ! : & | ( ).
-    terms = SearchQuery(query, search_type="websearch", config=CONFIG)
-    return (
-        Post.objects.published()
-        .filter(search_entry__vector=terms)
-        .annotate(
-            rank=SearchRank(F("search_entry__vector"), terms),
-            headline=SearchHeadline(
-                "search_entry__body",
-                terms,
-                config=CONFIG,
-                start_sel=MATCH_START,
-                stop_sel=MATCH_END,
-                max_words=SNIPPET_WORDS,
-                min_words=SNIPPET_WORDS // 2,
-            ),
-        )
-        .order_by("-rank", "-published_at", "-id")
-    )
+    return SearchQuery(query, search_type="websearch", config=CONFIG)
 
 
 def fts5_query(query):
     """The words of `query`, each quoted so that FTS5 reads no operator, all required."""
     words = re.findall(r"\w+", query)[:MAX_TERMS]
     return " ".join(f'"{word}"' for word in words)
-
-
-def _sqlite_search(query):
-    terms = fts5_query(query)
-    if not terms:
-        return Post.objects.none()
-    match = f"FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"
-    this_post = f"{match} AND rowid = {Post._meta.db_table}.id"
-    return (
-        Post.objects.published()
-        .filter(pk__in=RawSQL(f"SELECT rowid {match}", [terms]))
-        .annotate(
-            # bm25 weights per column: title, summary, tags, body. Lower is better.
-            rank=RawSQL(f"SELECT bm25({FTS_TABLE}, 10.0, 4.0, 4.0, 1.0) {this_post}", [terms]),
-            headline=RawSQL(
-                f"SELECT snippet({FTS_TABLE}, 3, %s, %s, ' … ', %s) {this_post}",
-                [MATCH_START, MATCH_END, SNIPPET_WORDS, terms],
-            ),
-        )
-        .order_by("rank", "-published_at", "-id")
-    )
 
 
 def highlighted(headline):
@@ -110,15 +148,16 @@ def index_posts(post_ids):
     post_ids = list(post_ids)
     if not post_ids:
         return
-    posts = Post.objects.filter(pk__in=post_ids).prefetch_related("tags")
+    tag_names = defaultdict(list)
+    tagged = Post.tags.through.objects.filter(
+        content_type=ContentType.objects.get_for_model(Post), object_id__in=post_ids
+    )
+    for post_id, name in tagged.values_list("object_id", "tag__name"):
+        tag_names[post_id].append(name)
+    posts = Post.objects.filter(pk__in=post_ids).values_list("pk", "title", "summary", "body_html")
     documents = {
-        post.pk: (
-            post.title,
-            post.summary,
-            " ".join(tag.name for tag in post.tags.all()),
-            plain_text(post.body_html),
-        )
-        for post in posts
+        pk: (title, summary, " ".join(sorted(tag_names[pk])), plain_text(body_html))
+        for pk, title, summary, body_html in posts
     }
     if connection.vendor == "postgresql":
         _index_postgres(documents)
@@ -163,13 +202,16 @@ def forget_post(post_id):
             cursor.execute(f"DELETE FROM {FTS_TABLE} WHERE rowid = %s", [post_id])
 
 
-def rebuild_index(batch_size=2000):
-    """Index every post again: after bulk inserts that bypassed save()."""
-    if connection.vendor == "postgresql":
-        SearchEntry.objects.all().delete()
-    elif connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {FTS_TABLE}")
-    ids = list(Post.objects.order_by("pk").values_list("pk", flat=True))
-    for start in range(0, len(ids), batch_size):
-        index_posts(ids[start : start + batch_size])
+@transaction.atomic
+def rebuild_index(post_ids=None, batch_size=2000):
+    """Index these posts again, or every post: after bulk inserts that bypassed save()."""
+    if post_ids is None:
+        if connection.vendor == "postgresql":
+            SearchEntry.objects.all().delete()
+        elif connection.vendor == "sqlite":
+            with connection.cursor() as cursor:
+                cursor.execute(f"DELETE FROM {FTS_TABLE}")
+        post_ids = Post.objects.order_by("pk").values_list("pk", flat=True)
+    post_ids = list(post_ids)
+    for start in range(0, len(post_ids), batch_size):
+        index_posts(post_ids[start : start + batch_size])

@@ -15,7 +15,7 @@ from taggit.models import Tag
 
 from posts.context_processors import origin
 from posts.models import Post, PreviousSlug, Series
-from posts.search import clean_query, highlighted
+from posts.search import clean_query, snippets
 from posts.search import search as find_posts
 
 
@@ -148,9 +148,10 @@ def search(request):
     query = clean_query(request.GET.get("q", ""))
     page = None
     if query:
-        page = paginate(request, find_posts(query).for_listing())
+        page = paginate(request, find_posts(query))
+        found = snippets(query, page)
         for post in page:
-            post.snippet = highlighted(post.headline)
+            post.snippet = found.get(post.pk, "")
     return render(request, "posts/search.html", {"query": query, "page": page})
 
 

@@ -448,7 +448,7 @@ def test_the_accessibility_check_catches_a_serious_violation(browser, live_serve
     watch.check_accessibility()
     page.evaluate(
         "document.querySelector('main').insertAdjacentHTML('beforeend',"
-        " '<a href=\"/\"><img src=\"/favicon.ico\"></a>')"
+        ' \'<a href="/"><img src="/favicon.ico"></a>\')'
     )
     with pytest.raises(AssertionError, match="image-alt"):
         watch.check_accessibility()

@@ -19,7 +19,7 @@ EXPECTED_QUERIES = {
     "archive": 1,  # month counts
     "archive_year": 3,  # count, posts with authors, their tags
     "archive_month": 3,  # count, posts with authors, their tags
-    "search": 3,  # count, matching posts with authors, their tags
+    "search": 4,  # count, matching posts with authors, their tags, their snippets
 }
 
 
