@@ -59,7 +59,9 @@ def lighthouse(url, output, chrome, attempts=3):
                 "--output=json",
                 f"--output-path={output}",
                 "--quiet",
-                "--chrome-flags=--headless=new --no-sandbox",
+                "--chrome-flags=--headless=new --no-sandbox --disable-gpu"
+                " --disable-background-networking --disable-component-update --disable-sync"
+                " --no-first-run",
             ],
             env={**os.environ, "CHROME_PATH": chrome},
             stderr=subprocess.PIPE,

@@ -29,6 +29,7 @@ from posts.models import (
     Series,
     SeriesPart,
     clean_tag_names,
+    reindex,
 )
 from posts.rendering import RenderError, reading_minutes, render
 
@@ -518,7 +519,10 @@ class TagAdmin(taggit_admin.TagAdmin):
                         item.tag = keep
                         item.save(update_fields=["tag"])
                 tag.delete()
-            Post.objects.filter(tags=keep).touch()
+            merged_posts = Post.objects.filter(tags=keep)
+            merged_posts.touch()
+            # Moving tagged items sends no m2m signal: search learns the new name here.
+            reindex(merged_posts.values_list("pk", flat=True))
         names = ", ".join(f"“{tag.name}”" for tag in merged)
         self.message_user(request, f"Merged {names} into “{keep.name}”.")
 

@@ -1,18 +1,13 @@
 from django.conf import settings
+from django.utils.encoding import escape_uri_path
 
-
-def origin(request):
-    """Scheme and host of the public site: the configured address, else the request's."""
-    return settings.GUTBRAIN_SITE_URL or request.build_absolute_uri("/").rstrip("/")
+from posts.links import site_origin
 
 
 def site(request):
-    canonical_url = origin(request) + request.path
-    page = request.GET.get("page", "")
-    if page.isdigit() and int(page) > 1:
-        canonical_url += f"?page={int(page)}"
     return {
         "site_title": settings.GUTBRAIN_SITE_TITLE,
         "site_description": settings.GUTBRAIN_SITE_DESCRIPTION,
-        "canonical_url": canonical_url,
+        # Without the query: templates of paginated pages add the page number they show.
+        "canonical_url": site_origin(request) + escape_uri_path(request.path),
     }

@@ -24,6 +24,7 @@ from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.views.decorators.http import condition
 from taggit.models import Tag
 
+from posts.links import site_origin
 from posts.models import Post, Series
 
 ENTRIES = 20
@@ -80,11 +81,7 @@ class FeedScope:
     description: str
     link: str
     posts: QuerySet
-    origin: str  # scheme and host of the request, for absolute links
-
-
-def _origin(request):
-    return request.build_absolute_uri("/").rstrip("/")
+    origin: str  # scheme and host of the public site, for absolute links
 
 
 def all_posts(request):
@@ -93,7 +90,7 @@ def all_posts(request):
         description=f"The latest posts from {settings.GUTBRAIN_SITE_TITLE}.",
         link=reverse("posts:home"),
         posts=Post.objects.published(),
-        origin=_origin(request),
+        origin=site_origin(request),
     )
 
 
@@ -107,7 +104,7 @@ def tag_posts(request, slug):
         description=f"The latest posts tagged “{tag.name}”.",
         link=reverse("posts:tag", args=[tag.slug]),
         posts=posts,
-        origin=_origin(request),
+        origin=site_origin(request),
     )
 
 
@@ -121,7 +118,7 @@ def series_posts(request, slug):
         description=f"New parts of the series “{series.title}”.",
         link=series.get_absolute_url(),
         posts=posts,
-        origin=_origin(request),
+        origin=site_origin(request),
     )
 
 
@@ -236,7 +233,7 @@ def _validators(request, scope_posts):
             request.feed_validators = (None, None)  # a 404, or a feed with nothing in it
         else:
             fingerprint = "|".join(
-                [_origin(request), request.path, str(stats["count"])]
+                [site_origin(request), request.path, str(stats["count"])]
                 + [stats[name].isoformat() for name in ("saved", "changed", "latest")]
             )
             etag = hashlib.sha256(fingerprint.encode()).hexdigest()[:32]

@@ -17,6 +17,12 @@ from posts.rendering import content_fragment
 POST_SCHEME = "post:"
 
 
+def site_origin(request):
+    """Scheme and host of the public site, for absolute links in pages, feeds and sitemaps:
+    the configured public address, else the request's."""
+    return settings.GUTBRAIN_SITE_URL or request.build_absolute_uri("/").rstrip("/")
+
+
 def site_hosts():
     """Host names under which a pasted URL counts as this site's."""
     hosts = {host.lstrip(".").strip("[]").lower() for host in settings.ALLOWED_HOSTS}

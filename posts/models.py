@@ -71,6 +71,11 @@ class Series(models.Model):
     def get_absolute_url(self):
         return reverse("posts:series", kwargs={"slug": self.slug})
 
+    @property
+    def summary(self):
+        """The opening words of the description, as plain text for link previews."""
+        return Truncator(plain_text(self.description_html)).words(40)
+
 
 class PostQuerySet(models.QuerySet):
     def published(self):
@@ -207,6 +212,11 @@ class Post(models.Model):
 
     def get_absolute_url(self):
         return reverse("posts:post", kwargs={"slug": self.slug})
+
+    @property
+    def last_changed(self):
+        """When readers last saw the post change: going public, or an edit after that."""
+        return max(self.content_changed_at, self.published_at or self.content_changed_at)
 
     @property
     def description(self):
@@ -365,7 +375,8 @@ class Post(models.Model):
         return resources
 
     def related(self, limit=3):
-        """Published posts sharing the most tags with this one, newest first among equals."""
+        """Published posts sharing the most tags with this one, newest first among equals.
+        (taggit's similar_objects() cannot keep to published posts or stop at `limit` in SQL.)"""
         tag_ids = [tag.pk for tag in self.tags.all()]
         if not tag_ids:
             return Post.objects.none()

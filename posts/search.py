@@ -81,7 +81,7 @@ class RankedPosts(Sequence):
 
     def __getitem__(self, index):
         if not isinstance(index, slice):
-            return self[index : index + 1][0]
+            return self[slice(index, index + 1 or None)][0]
         ids = self.ids[index]
         posts = {post.pk: post for post in Post.objects.filter(pk__in=ids).for_listing()}
         return [posts[pk] for pk in ids if pk in posts]

@@ -1,12 +1,30 @@
 """sitemap.xml: every public page, with when its content last changed."""
 
-from django.contrib.sitemaps import Sitemap
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib.sitemaps import Sitemap as DjangoSitemap
 from django.db.models import Count, Max
 from django.db.models.functions import Greatest, TruncMonth
 from django.urls import reverse
 from taggit.models import Tag
 
 from posts.models import Post, Series
+
+
+class Sitemap(DjangoSitemap):
+    """Addresses on the configured public site, as canonical links are, where one is set."""
+
+    def get_protocol(self, protocol=None):
+        if settings.GUTBRAIN_SITE_URL:
+            return urlsplit(settings.GUTBRAIN_SITE_URL).scheme
+        return super().get_protocol(protocol)
+
+    def get_domain(self, site=None):
+        if settings.GUTBRAIN_SITE_URL:
+            return urlsplit(settings.GUTBRAIN_SITE_URL).netloc
+        return super().get_domain(site)
+
 
 # A post counts as changed when it went public, or when its content changed after that.
 POST_LASTMOD = Greatest("content_changed_at", "published_at")

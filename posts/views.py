@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from taggit.models import Tag
 
-from posts.context_processors import origin
+from posts.links import site_origin
 from posts.models import Post, PreviousSlug, Series
 from posts.search import clean_query, snippets
 from posts.search import search as find_posts
@@ -151,7 +151,9 @@ def search(request):
         page = paginate(request, find_posts(query))
         found = snippets(query, page)
         for post in page:
-            post.snippet = found.get(post.pk, "")
+            # Where only the title or tags match, the summary says more than the text's start.
+            snippet = found.get(post.pk, "")
+            post.snippet = snippet if "<mark>" in snippet else ""
     return render(request, "posts/search.html", {"query": query, "page": page})
 
 
@@ -159,7 +161,7 @@ def robots_txt(request):
     lines = [
         "User-agent: *",
         f"Disallow: {reverse('admin:index')}",
-        f"Sitemap: {origin(request)}{reverse('posts:sitemap')}",
+        f"Sitemap: {site_origin(request)}{reverse('posts:sitemap')}",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
 

@@ -354,7 +354,7 @@ def test_staff_see_drafts_at_their_address_with_a_banner(client, admin_client, m
     later = make_post(title="Coming", published_at=timezone.now() + timedelta(days=2))
     response = admin_client.get(draft.get_absolute_url())
     assertContains(response, "Draft — not public")
-    assertContains(response, '<meta name="robots" content="noindex">')
+    assertContains(response, '<meta name="robots" content="noindex, follow">')
     assert "no-cache" in response["Cache-Control"]
     assertContains(admin_client.get(later.get_absolute_url()), "Scheduled for ")
     for post in (draft, later):

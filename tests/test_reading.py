@@ -130,6 +130,8 @@ def test_every_public_page_has_title_description_canonical_and_social_metadata(c
         titles.add(head.title)
         (description,) = head.meta["description"]
         assert len(description) > 10, url
+        if "?q=" in url:
+            continue  # results are not for indexing: see below
         (canonical,) = head.links["canonical"]
         assert canonical == "http://testserver" + url.split("?")[0], url
         assert head.meta["og:url"] == [canonical]
@@ -281,3 +283,59 @@ def test_pages_declare_a_language_and_no_remote_fonts_or_scripts(client, site):
         assert '<html lang="en">' in content
         assert not re.search(r"<script(?![^>]*application/ld\+json)", content), url
         assert "fonts.googleapis" not in content
+
+
+@pytest.mark.parametrize("page", ["²", "٣", "9" * 5000, "-1", "1e3"])
+def test_odd_page_numbers_never_break_a_page(client, site, page):
+    assert client.get(reverse("posts:home"), {"page": page}).status_code == 404
+    response = client.get(site.get_absolute_url(), {"page": page})
+    assert response.status_code == 200
+    # A page that is not paginated is its own canonical address, whatever the query says.
+    assert head_of(client, site.get_absolute_url() + "?page=7").links["canonical"] == [
+        "http://testserver/posts/the-link/"
+    ]
+
+
+def test_pages_for_no_one_to_index_name_no_canonical_address(client, site):
+    for url, status in [
+        (reverse("posts:search") + "?q=vagus", 200),
+        ("/no-such-page/", 404),
+    ]:
+        response = client.get(url)
+        assert response.status_code == status
+        parser = HeadParser()
+        parser.feed(response.content.decode())
+        assert parser.meta["robots"] == ["noindex, follow"]
+        assert "canonical" not in parser.links
+        assert "og:url" not in parser.meta
+
+
+def test_a_scheduled_then_published_post_was_not_modified_before_it_went_public(client, make_post):
+    post = make_post(title="Scheduled")
+    # Written a day ago, scheduled for five minutes ago.
+    now = timezone.now()
+    Post.objects.filter(pk=post.pk).update(
+        content_changed_at=now - timedelta(days=1), published_at=now - timedelta(minutes=5)
+    )
+    head = head_of(client, post.get_absolute_url())
+    assert head.meta["article:modified_time"] == head.meta["article:published_time"]
+
+
+def test_series_description_is_plain_text_once_escaped(client, make_post):
+    post = make_post()
+    series = Series.objects.create(title="Gut & Brain", description="Bugs **&** moods.")
+    SeriesPart.objects.create(series=series, post=post, position=1)
+    content = client.get(series.get_absolute_url()).content.decode()
+    assert '<meta name="description" content="Bugs &amp; moods.">' in content
+
+
+def test_sitemaps_and_robots_use_the_configured_public_address(client, site, settings):
+    settings.GUTBRAIN_SITE_URL = "https://gutbrain.example.org"
+    pages = sitemap_locations(client, "/sitemap-posts.xml")
+    assert list(pages) == ["https://gutbrain.example.org/posts/the-link/"]
+    assert (
+        "Sitemap: https://gutbrain.example.org/sitemap.xml"
+        in client.get("/robots.txt").content.decode().splitlines()
+    )
+    content = client.get(site.get_absolute_url()).content.decode()
+    assert '"url": "https://gutbrain.example.org/posts/the-link/"' in content

@@ -226,3 +226,24 @@ def test_rebuild_command_indexes_posts_loaded_without_save(client, make_post, au
     call_command("rebuild_search_index", stdout=output)
     assert output.getvalue() == "Indexed 2 posts.\n"
     assert sorted(found_titles(client, "bifidobacteria")) == ["Bulk loaded", "Saved"]
+
+
+def test_merging_tags_in_the_admin_updates_search(admin_client, make_post):
+    post = make_post(title="Merged", tags=["Psychobiotics", "Mood"])
+    make_post(title="Other", tags=["Mood"])
+    tags = Tag.objects.filter(name__in=["Psychobiotics", "Mood"])
+    response = admin_client.post(
+        reverse("admin:taggit_tag_changelist"),
+        {"action": "merge_into_most_used", "_selected_action": [tag.pk for tag in tags]},
+    )
+    assert response.status_code == 302
+    assert list(post.tags.names()) == ["Mood"]
+    assert found_titles(client=admin_client, query="psychobiotics") == []
+
+
+def test_a_title_only_match_shows_the_summary(client, make_post):
+    make_post(title="Kefir basics", summary="What kefir is.", body="Fermented milk drink.")
+    make_post(title="Other", summary="Other summary.", body="About kefir grains.")
+    content = client.get(SEARCH, {"q": "kefir"}).content.decode()
+    assert '<p class="summary">What kefir is.</p>' in content
+    assert "About <mark>kefir</mark> grains." in content

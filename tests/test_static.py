@@ -87,3 +87,10 @@ def test_pages_are_sent_compressed_to_browsers_that_accept_it(client):
     assert "Accept-Encoding" in compressed["Vary"]
     assert gzip.decompress(compressed.content).startswith(b"<!doctype html>")
     assert len(compressed.content) < len(plain.content) / 2
+
+
+def test_static_files_are_left_to_whitenoise_not_compressed_again(client):
+    response = client.get("/static/posts/favicon.svg", headers={"accept-encoding": "gzip"})
+    assert response.status_code == 200
+    assert "Content-Encoding" not in response
+    assert b"<svg" in b"".join(response.streaming_content)

@@ -6,6 +6,8 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from posts.links import site_origin
+
 register = template.Library()
 
 # The same escapes as Django's json_script, so the data can never close its <script> element.
@@ -38,15 +40,15 @@ def _citation(resource):
 @register.simple_tag(takes_context=True)
 def blog_posting(context, post, resources, series_places):
     """A <script type="application/ld+json"> describing the post."""
-    absolute = context["request"].build_absolute_uri
+    origin = site_origin(context["request"])
     data = {
         "@context": "https://schema.org",
         "@type": "BlogPosting",
         "headline": post.title,
-        "url": absolute(post.get_absolute_url()),
-        "mainEntityOfPage": absolute(post.get_absolute_url()),
+        "url": origin + post.get_absolute_url(),
+        "mainEntityOfPage": origin + post.get_absolute_url(),
         "datePublished": post.published_at.isoformat(),
-        "dateModified": max(post.content_changed_at, post.published_at).isoformat(),
+        "dateModified": post.last_changed.isoformat(),
         "author": {
             "@type": "Person",
             "name": post.author.get_full_name() or post.author.get_username(),
@@ -63,7 +65,7 @@ def blog_posting(context, post, resources, series_places):
             {
                 "@type": "CreativeWorkSeries",
                 "name": place.series.title,
-                "url": absolute(place.series.get_absolute_url()),
+                "url": origin + place.series.get_absolute_url(),
             }
             for place in series_places
         ]
