@@ -117,6 +117,33 @@ class PageProblems:
         assert severe == [], f"accessibility on {self.page.url}"
 
 
+# Characters on each full line of the body's paragraphs (a paragraph's last line is left out).
+LINE_LENGTHS = """() => {
+  const lengths = [];
+  for (const paragraph of document.querySelectorAll('.prose > p')) {
+    const walker = document.createTreeWalker(paragraph, NodeFilter.SHOW_TEXT);
+    let lineTop = null, count = 0;
+    while (walker.nextNode()) {
+      const node = walker.currentNode;
+      for (let i = 0; i < node.length; i++) {
+        const range = document.createRange();
+        range.setStart(node, i);
+        range.setEnd(node, i + 1);
+        const rect = range.getClientRects()[0];
+        if (!rect) continue;
+        if (lineTop !== null && Math.abs(rect.top - lineTop) > 5) {
+          lengths.push(count);
+          count = 0;
+        }
+        lineTop = rect.top;
+        count++;
+      }
+    }
+  }
+  return lengths.sort((a, b) => a - b);
+}"""
+
+
 def card_titles(page):
     return page.locator(".post-card-title").all_inner_texts()
 
@@ -166,6 +193,9 @@ def test_reader_journey_from_home_to_search_and_back(browser, live_server, viewp
     expect(page.locator("li#resource-4")).to_be_attached()
     related = page.get_by_role("region", name="Related posts").get_by_role("link")
     expect(related).to_have_text([PART_2, PART_1])
+    if viewport["width"] >= 1280:
+        lengths = page.evaluate(LINE_LENGTHS)
+        assert 60 <= lengths[len(lengths) // 2] <= 75, f"characters a line: {lengths}"
     check()
 
     body.get_by_role("link", name="review here").click()
