@@ -122,6 +122,7 @@ def main():
         "DJANGO_MEDIA_ROOT": str(workdir / "media"),
         "GUTBRAIN_SERVE_MEDIA": "true",
         "DJANGO_LOG_LEVEL": "WARNING",
+        "GUNICORN_ACCESS_LOG": "",
     }
     for name in ("DJANGO_DEBUG", "DJANGO_PLAIN_STATIC", "DJANGO_SETTINGS_MODULE"):
         env.pop(name, None)

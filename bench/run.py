@@ -73,6 +73,7 @@ def main():
         "DJANGO_SECRET_KEY": "bench-only",
         "DJANGO_PLAIN_STATIC": "true",
         "DJANGO_LOG_LEVEL": "WARNING",
+        "GUNICORN_ACCESS_LOG": "",
     }
     env.setdefault("DATABASE_URL", f"sqlite:///{workdir / 'bench.sqlite3'}")
     python = sys.executable

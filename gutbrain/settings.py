@@ -38,6 +38,18 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
+# HTTPS. Behind a proxy that terminates TLS, DJANGO_SECURE_PROXY_SSL_HEADER=true trusts its
+# X-Forwarded-Proto header (only set it where the proxy always sets or strips that header).
+if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+HTTPS = env_bool("DJANGO_HTTPS")
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers ask over plain HTTP
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", 31_536_000 if HTTPS else 0))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", HTTPS)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", HTTPS)
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -55,6 +67,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Whole pages for anonymous readers, before sessions and the database are touched.
+    "posts.page_cache.PageCacheMiddleware",
     # Below WhiteNoise, which sends static files compressed already: pages are compressed here,
     # padded by Django against BREACH.
     "django.middleware.gzip.GZipMiddleware",
@@ -85,22 +99,31 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("DJANGO_CONN_MAX_AGE", "60")),
-        conn_health_checks=True,
+try:
+    DATABASES = {
+        "default": dj_database_url.config(
+            default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+            conn_max_age=int(os.environ.get("DJANGO_CONN_MAX_AGE", "60")),
+            conn_health_checks=True,
+        )
+    }
+except ValueError as error:
+    sys.exit(
+        "gutbrain: DATABASE_URL is not a database URL such as "
+        f"postgres://user:password@host:5432/name or sqlite:///path ({error})."
     )
-}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's Redis cache, logging rather than raising when Redis does not answer.
+            "BACKEND": "gutbrain.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "gutbrain",
+            # A Redis that has gone away costs a request at most this long, then a miss.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }
 else:
@@ -153,10 +176,13 @@ GUTBRAIN_SITE_DESCRIPTION = os.environ.get(
 # The public address, e.g. https://blog.example.org: pasted links to it count as internal.
 GUTBRAIN_SITE_URL = os.environ.get("GUTBRAIN_SITE_URL", "").rstrip("/")
 GUTBRAIN_POSTS_PER_PAGE = 10
+# Public pages are kept in the cache (Redis where REDIS_URL is set) until anything changes.
+GUTBRAIN_PAGE_CACHE = env_bool("GUTBRAIN_PAGE_CACHE", True)
+GUTBRAIN_PAGE_CACHE_SECONDS = int(os.environ.get("GUTBRAIN_PAGE_CACHE_SECONDS", "600"))
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
 }

@@ -21,6 +21,7 @@ from taggit.managers import TaggableManager
 from taggit.models import Tag
 
 from posts.links import LinkResolver
+from posts.page_cache import content_changed
 from posts.rendering import (
     CONTROL_CHARACTERS,
     RenderError,
@@ -86,6 +87,16 @@ class PostQuerySet(models.QuerySet):
     def published_condition():
         """published() as a condition, for aggregates that count public posts among others."""
         return models.Q(status=Post.Status.PUBLISHED, published_at__lte=timezone.now())
+
+    def scheduled(self):
+        """Published, but not yet: their time has not come."""
+        return self.filter(status=Post.Status.PUBLISHED, published_at__gt=timezone.now())
+
+    def update(self, **kwargs):
+        # Bulk changes skip save() and its signals; pages built before them must go.
+        rows = super().update(**kwargs)
+        content_changed()
+        return rows
 
     def touch(self):
         """Mark these posts as changed for readers (a tag or series changed), not as edited."""

@@ -16,6 +16,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from posts.models import Post, SearchEntry
+from posts.page_cache import content_changed
 from posts.rendering import CONTROL_CHARACTERS, plain_text
 
 # Longer queries are cut: no reader types more, and each word costs a lookup.
@@ -215,3 +216,4 @@ def rebuild_index(post_ids=None, batch_size=2000):
     post_ids = list(post_ids)
     for start in range(0, len(post_ids), batch_size):
         index_posts(post_ids[start : start + batch_size])
+    content_changed()  # search results cached before now are out of date

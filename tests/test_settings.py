@@ -70,7 +70,7 @@ def test_environment_selects_postgresql_redis_and_hosts():
     assert result.returncode == 0, result.stderr
     assert '"debug": false' in result.stdout
     assert '"db": "django.db.backends.postgresql"' in result.stdout
-    assert '"BACKEND": "django.core.cache.backends.redis.RedisCache"' in result.stdout
+    assert '"BACKEND": "gutbrain.cache.ResilientRedisCache"' in result.stdout
     assert '"LOCATION": "redis://cache.internal:6379/0"' in result.stdout
     assert '"hosts": ["blog.example.org", "www.blog.example.org"]' in result.stdout
 
@@ -80,7 +80,7 @@ def redis_cache(settings):
     settings.CACHES = {
         **settings.CACHES,
         "redis": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "gutbrain.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": f"gutbrain-test-{uuid.uuid4().hex}",
         },

@@ -1,0 +1,56 @@
+"""Django's Redis cache, made optional: when Redis does not answer, pages are built from the
+database instead, and the log says why, at most once a minute."""
+
+import functools
+import logging
+import time
+
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import RedisError
+
+logger = logging.getLogger("gutbrain.cache")
+
+LOG_EVERY_SECONDS = 60
+_last_logged = -LOG_EVERY_SECONDS
+
+
+def _log(operation, error):
+    global _last_logged
+    now = time.monotonic()
+    if now - _last_logged >= LOG_EVERY_SECONDS:
+        _last_logged = now
+        logger.error(
+            "The cache (Redis) did not answer a %s: %s. Pages are built from the database "
+            "until it does.",
+            operation,
+            error,
+        )
+
+
+def _tolerant(name, fallback):
+    """RedisCache's `name`, answering what `fallback` gives when Redis fails."""
+    method = getattr(RedisCache, name)
+
+    @functools.wraps(method)
+    def tolerant(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except RedisError as error:
+            _log(name, error)
+            return fallback(*args, **kwargs)
+
+    return tolerant
+
+
+class ResilientRedisCache(RedisCache):
+    # When Redis cannot answer: a miss, or nothing stored.
+    get = _tolerant("get", lambda key, default=None, version=None: default)
+    get_many = _tolerant("get_many", lambda *args, **kwargs: {})
+    has_key = _tolerant("has_key", lambda *args, **kwargs: False)
+    set = _tolerant("set", lambda *args, **kwargs: None)
+    set_many = _tolerant("set_many", lambda data, *args, **kwargs: list(data))
+    add = _tolerant("add", lambda *args, **kwargs: False)
+    touch = _tolerant("touch", lambda *args, **kwargs: False)
+    delete = _tolerant("delete", lambda *args, **kwargs: False)
+    delete_many = _tolerant("delete_many", lambda *args, **kwargs: None)
+    clear = _tolerant("clear", lambda *args, **kwargs: False)

@@ -1,0 +1,191 @@
+"""Whole public pages in the cache, for readers who are not logged in.
+
+Every cached page belongs to a content version, a random token in the cache that any change
+readers could see replaces (see `content_changed`, connected to every such model). A page is
+stored under the current version, so after a change no server finds an older page, and the
+next request renders afresh. A page is also never kept past the next scheduled publication,
+so that a post goes public on time with nothing run by cron.
+
+The middleware sits before sessions and authentication: a hit costs two cache reads and no
+database query. Requests that carry a session cookie (staff) pass by the cache both ways.
+"""
+
+import hashlib
+import logging
+import math
+import uuid
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpResponse
+from django.urls import Resolver404, resolve
+from django.utils import timezone
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.http import http_date, parse_http_date_safe
+
+logger = logging.getLogger("gutbrain.page_cache")
+
+VERSION_KEY = "pages:version"
+# The views whose pages are the same for every anonymous reader.
+CACHED_VIEWS = {
+    "posts:home",
+    "posts:post",
+    "posts:tag",
+    "posts:series_list",
+    "posts:series",
+    "posts:archive",
+    "posts:archive_year",
+    "posts:archive_month",
+    "posts:search",
+    "posts:feed_rss",
+    "posts:feed_atom",
+    "posts:tag_feed_rss",
+    "posts:tag_feed_atom",
+    "posts:series_feed_rss",
+    "posts:series_feed_atom",
+    "posts:sitemap",
+    "posts:sitemap_section",
+    "posts:robots_txt",
+}
+# The only query parameters these views read; others must not make new cache entries.
+KNOWN_PARAMETERS = ("page", "p", "q")
+# Stored with each page, so that an entry written by anything else is never served.
+ENTRY_FORMAT = "gutbrain-page-1"
+
+
+def content_version():
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        cache.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+        version = cache.get(VERSION_KEY)
+    return version
+
+
+def content_changed(**kwargs):
+    """Retire every cached page: now, and again when the change commits, since a reader's
+    request in between may have stored a page built from what was there before."""
+    cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+    transaction.on_commit(lambda: cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None))
+
+
+def seconds_to_keep(version):
+    """How long a page stored now may live: never past the next scheduled publication."""
+    from posts.models import Post
+
+    key = f"pages:{version}:next-publication"
+    next_publication = cache.get(key)
+    now = timezone.now()
+    if next_publication is None or (next_publication and next_publication <= now.timestamp()):
+        upcoming = Post.objects.scheduled().order_by("published_at").first()
+        next_publication = upcoming.published_at.timestamp() if upcoming else 0
+        lifetime = next_publication - now.timestamp() if next_publication else None
+        cache.set(key, next_publication, timeout=lifetime and max(1, math.floor(lifetime)))
+    limit = settings.GUTBRAIN_PAGE_CACHE_SECONDS
+    if next_publication:
+        limit = min(limit, math.floor(next_publication - now.timestamp()))
+    return limit
+
+
+class PageCacheMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not self.wanted(request):
+            return self.get_response(request)
+        version = content_version()
+        if version is None:  # no cache to speak of
+            return self.get_response(request)
+        key = self.key(request, version)
+        entry = cache.get(key)
+        if entry is not None:
+            response = self.from_entry(entry, key)
+            if response is not None:
+                return self.conditional(request, response)
+        response = self.get_response(request)
+        if self.storable(response):
+            self.add_validators(response)
+            timeout = seconds_to_keep(version)
+            if timeout > 0:
+                expires = timezone.now().timestamp() + timeout
+                cache.set(key, self.to_entry(response, key, expires), timeout=timeout)
+        return self.conditional(request, response)
+
+    @staticmethod
+    def wanted(request):
+        if not settings.GUTBRAIN_PAGE_CACHE or request.method != "GET":
+            return False
+        if settings.SESSION_COOKIE_NAME in request.COOKIES:
+            return False  # someone who logged in: staff see drafts, and pages change for them
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return False
+        return match.view_name in CACHED_VIEWS
+
+    @staticmethod
+    def key(request, version):
+        parameters = urlencode(
+            [(name, request.GET[name]) for name in KNOWN_PARAMETERS if name in request.GET]
+        )
+        # Scheme and host are part of the page: absolute links in feeds and canonical links.
+        compressed = "gzip" in request.headers.get("accept-encoding", "")
+        address = f"{request.scheme}://{request.get_host()}{request.path}?{parameters}"
+        digest = hashlib.sha256(address.encode()).hexdigest()
+        return f"pages:{version}:{'gz' if compressed else 'id'}:{digest}"
+
+    @staticmethod
+    def storable(response):
+        return (
+            response.status_code == 200
+            and not response.streaming
+            and not response.cookies
+            and "private" not in response.get("Cache-Control", "")
+            and "no-store" not in response.get("Cache-Control", "")
+        )
+
+    @staticmethod
+    def add_validators(response):
+        if not response.has_header("ETag"):
+            response["ETag"] = f'"{hashlib.sha256(response.content).hexdigest()[:32]}"'
+        if not response.has_header("Last-Modified"):
+            response["Last-Modified"] = http_date()
+        # Browsers and proxies may keep a page, but must ask whether it is still current.
+        patch_cache_control(response, no_cache=True)
+
+    @staticmethod
+    def to_entry(response, key, expires):
+        headers = list(response.items())
+        return (ENTRY_FORMAT, key, expires, response.status_code, headers, response.content)
+
+    @staticmethod
+    def from_entry(entry, key):
+        """The response stored in `entry`, or None if it is not a page stored under `key` or
+        has outlived its time (checked here too: the cache's own expiry is in whole seconds)."""
+        try:
+            entry_format, stored_key, expires, status, headers, content = entry
+            if entry_format != ENTRY_FORMAT or stored_key != key:
+                raise ValueError("stored under another address or by something else")
+            if timezone.now().timestamp() >= expires:
+                return None
+            response = HttpResponse(content, status=status)
+            for name, value in headers:
+                response[name] = value
+        except (TypeError, ValueError) as error:
+            logger.warning("Ignored a cache entry that is not this page (%s): %s", key, error)
+            return None
+        return response
+
+    @staticmethod
+    def conditional(request, response):
+        """304 Not Modified when the reader's copy is current."""
+        if response.status_code != 200 or not response.has_header("ETag"):
+            return response
+        return get_conditional_response(
+            request,
+            etag=response["ETag"],
+            last_modified=parse_http_date_safe(response.get("Last-Modified", "")),
+            response=response,
+        )

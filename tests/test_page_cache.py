@@ -1,0 +1,265 @@
+"""The page cache, against a real Redis: what readers get from it, and that every change
+reaches them on their next request."""
+
+import logging
+import os
+import time
+import uuid
+from datetime import timedelta
+
+import pytest
+import redis
+from django.core.cache import cache
+from django.db import connection
+from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from posts.models import Post, Resource, Series, SeriesPart
+from posts.page_cache import PageCacheMiddleware, content_version
+
+pytestmark = pytest.mark.django_db
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture(autouse=True)
+def redis_cache(settings):
+    prefix = f"gutbrain-test-{uuid.uuid4().hex}"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "gutbrain.cache.ResilientRedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": prefix,
+        }
+    }
+    settings.GUTBRAIN_PAGE_CACHE = True
+    yield
+    server = redis.Redis.from_url(REDIS_URL)
+    keys = list(server.scan_iter(match=f"{prefix}:*"))
+    if keys:
+        server.delete(*keys)
+
+
+@pytest.fixture
+def post(make_post):
+    post = make_post(
+        title="The gut-brain axis", slug="gut-brain-axis", tags=["Gut Health"], body="Text [#1]."
+    )
+    Resource.objects.create(post=post, number=1, title="A study of the vagus nerve")
+    series = Series.objects.create(title="Gut and Mind")
+    SeriesPart.objects.create(series=series, post=post, position=1)
+    return post
+
+
+PUBLIC_PAGES = [
+    "/",
+    "/posts/gut-brain-axis/",
+    "/tags/gut-health/",
+    "/series/",
+    "/series/gut-and-mind/",
+    "/archive/",
+    "/search/?q=gut",
+    "/feed/atom/",
+    "/tags/gut-health/feed/rss/",
+    "/sitemap.xml",
+    "/sitemap-posts.xml",
+    "/robots.txt",
+]
+
+
+@pytest.mark.parametrize("url", PUBLIC_PAGES)
+def test_a_second_reader_gets_the_page_from_the_cache_without_a_query(
+    client, post, url, django_assert_num_queries
+):
+    first = client.get(url)
+    assert first.status_code == 200
+    with django_assert_num_queries(0):
+        second = client.get(url)
+    assert second.status_code == 200
+    assert second.content == first.content
+    assert second["ETag"] == first["ETag"]
+    assert second["Last-Modified"]
+    assert "no-cache" in second["Cache-Control"]
+
+
+def test_conditional_requests_get_304_from_the_cache(client, post, django_assert_num_queries):
+    first = client.get("/posts/gut-brain-axis/")
+    with django_assert_num_queries(0):
+        by_etag = client.get("/posts/gut-brain-axis/", headers={"if-none-match": first["ETag"]})
+        by_date = client.get(
+            "/posts/gut-brain-axis/", headers={"if-modified-since": first["Last-Modified"]}
+        )
+    assert by_etag.status_code == 304
+    assert by_date.status_code == 304
+    assert by_etag.content == b""
+    stale = client.get("/posts/gut-brain-axis/", headers={"if-none-match": '"other"'})
+    assert stale.status_code == 200
+
+
+def test_unknown_query_parameters_share_the_page(client, post, django_assert_num_queries):
+    client.get("/")
+    with django_assert_num_queries(0):
+        assert client.get("/?utm_source=newsletter&ref=x").status_code == 200
+
+
+def test_pages_compressed_and_plain_are_kept_apart(client, post):
+    plain = client.get("/")
+    compressed = client.get("/", headers={"accept-encoding": "gzip"})
+    assert compressed["Content-Encoding"] == "gzip"
+    assert "Content-Encoding" not in client.get("/")
+    assert plain.content.startswith(b"<!doctype html>")
+
+
+def publish_draft(post, make_post):
+    make_post(title="Fresh draft", slug="fresh", status=Post.Status.DRAFT)
+    draft = Post.objects.get(slug="fresh")
+    draft.status = Post.Status.PUBLISHED
+    draft.published_at = None
+    draft.save()
+
+
+def edit_title(post, make_post):
+    post.title = "The gut-brain axis, revised"
+    post.save()
+
+
+def unpublish(post, make_post):
+    post.status = Post.Status.DRAFT
+    post.published_at = None
+    post.save()
+
+
+def delete(post, make_post):
+    post.delete()
+
+
+def rename(post, make_post):
+    post.slug = "the-axis"
+    post.save()
+
+
+def retag(post, make_post):
+    post.tags.add("Microbiome")
+
+
+def rename_series(post, make_post):
+    series = Series.objects.get()
+    series.title = "Mind and Gut"
+    series.save()
+
+
+def edit_resource(post, make_post):
+    resource = post.resources.get()
+    resource.title = "A trial of probiotics"
+    resource.save()
+
+
+def rename_author(post, make_post):
+    post.author.first_name = "Grace"
+    post.author.save()
+
+
+def bulk_unpublish(post, make_post):
+    Post.objects.filter(pk=post.pk).update(status=Post.Status.DRAFT)
+
+
+# change -> (page, text it shows before, text it shows after)
+CHANGES = {
+    "publish": (publish_draft, "/", None, "Fresh draft"),
+    "edit": (edit_title, "/posts/gut-brain-axis/", "The gut-brain axis<", "axis, revised"),
+    "unpublish": (unpublish, "/", "The gut-brain axis", None),
+    "delete": (delete, "/feed/atom/", "The gut-brain axis", None),
+    "rename": (rename, "/", "/posts/gut-brain-axis/", "/posts/the-axis/"),
+    "tag": (retag, "/posts/gut-brain-axis/", None, "Microbiome"),
+    "series": (rename_series, "/posts/gut-brain-axis/", "Gut and Mind", "Mind and Gut"),
+    "resource": (edit_resource, "/posts/gut-brain-axis/", "vagus nerve", "probiotics"),
+    "author": (rename_author, "/posts/gut-brain-axis/", "By Ada Writer", "By Grace Writer"),
+    "bulk update": (bulk_unpublish, "/", "The gut-brain axis", None),
+}
+
+
+@pytest.mark.parametrize(("change", "url", "before", "after"), CHANGES.values(), ids=CHANGES)
+def test_every_change_shows_on_the_next_request(
+    client, post, make_post, change, url, before, after
+):
+    content = client.get(url).content.decode()
+    assert client.get(url).content.decode() == content  # now cached
+    if before:
+        assert before in content
+    if after:
+        assert after not in content
+    change(post, make_post)
+    content = client.get(url).content.decode()
+    if before:
+        assert before not in content
+    if after:
+        assert after in content
+
+
+def test_a_scheduled_post_appears_on_time_without_any_job(client, post, make_post):
+    soon = timezone.now().replace(microsecond=0) + timedelta(seconds=2)
+    make_post(title="Scheduled post", published_at=soon)
+    assert "Scheduled post" not in client.get("/").content.decode()
+    assert "Scheduled post" not in client.get("/").content.decode()  # from the cache
+    time.sleep(max(0, (soon - timezone.now()).total_seconds()) + 0.1)
+    assert "Scheduled post" in client.get("/").content.decode()
+    assert "Scheduled post" in client.get("/feed/atom/").content.decode()
+
+
+def test_staff_pages_are_never_cached(client, post, make_post, admin_user):
+    make_post(title="Staff-only draft", slug="staff-draft", status=Post.Status.DRAFT)
+    client.force_login(admin_user)
+    assert "Staff-only draft" in client.get("/posts/staff-draft/").content.decode()
+    client.logout()
+    # A reader after the staff member gets no draft; nor a page built for staff.
+    assert client.get("/posts/staff-draft/").status_code == 404
+    client.force_login(admin_user)
+    assert client.get("/").status_code == 200
+    version = content_version()
+    request = RequestFactory().get("/")
+    assert cache.get(PageCacheMiddleware.key(request, version)) is None
+
+
+def test_the_admin_is_never_cached(admin_client, post):
+    changelist = reverse("admin:posts_post_changelist")
+    admin_client.get(changelist)
+    with CaptureQueriesContext(connection) as queries:
+        assert "The gut-brain axis" in admin_client.get(changelist).content.decode()
+    assert len(queries) > 0
+
+
+def test_a_corrupt_or_foreign_entry_is_never_served(client, post, caplog):
+    version = content_version()
+    home_key = PageCacheMiddleware.key(RequestFactory().get("/"), version)
+    post_key = PageCacheMiddleware.key(RequestFactory().get("/posts/gut-brain-axis/"), version)
+    client.get("/posts/gut-brain-axis/")
+    # The post page's entry, copied under the home page's address, and some garbage.
+    cache.set(home_key, cache.get(post_key))
+    with caplog.at_level(logging.WARNING, logger="gutbrain.page_cache"):
+        content = client.get("/").content.decode()
+    assert '<h1 class="page-title">Latest posts</h1>' in content
+    assert "stored under another address" in caplog.text
+    cache.set(home_key, "not a page")
+    assert "Latest posts" in client.get("/").content.decode()
+    cache.set(home_key, ("gutbrain-page-1",))
+    assert "Latest posts" in client.get("/").content.decode()
+
+
+def test_pages_are_served_from_the_database_when_redis_does_not_answer(
+    client, post, settings, caplog, monkeypatch
+):
+    monkeypatch.setattr("gutbrain.cache._last_logged", float("-inf"))
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "gutbrain.cache.ResilientRedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+        }
+    }
+    with caplog.at_level(logging.ERROR, logger="gutbrain.cache"):
+        for url in ("/", "/posts/gut-brain-axis/", "/feed/atom/"):
+            response = client.get(url)
+            assert response.status_code == 200
+            assert "The gut-brain axis" in response.content.decode()
+    assert "The cache (Redis) did not answer" in caplog.text

@@ -1,0 +1,120 @@
+"""Production settings, the health check, and start-up with bad configuration."""
+
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.db import DatabaseError
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+# What README's "Deploying" section sets.
+PRODUCTION = {
+    "DJANGO_SECRET_KEY": "k7#Qm2@vX9!pL4$wR8^tZ1&nB6*cY3(hJ5)dF0-gS+eU~aI%oP_yT=",
+    "DJANGO_ALLOWED_HOSTS": "blog.example.org",
+    "DJANGO_HTTPS": "true",
+    "DJANGO_SECURE_PROXY_SSL_HEADER": "true",
+    "DATABASE_URL": "postgres://gutbrain@db.internal:5432/gutbrain",
+    "REDIS_URL": "redis://cache.internal:6379/0",
+}
+
+
+def manage(*args, **environ):
+    env = {"PATH": os.environ["PATH"], **environ}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=PROJECT, env=env, capture_output=True, text=True
+    )
+
+
+def test_check_deploy_reports_nothing_for_the_documented_environment():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_check_deploy_complains_without_https():
+    environ = {**PRODUCTION, "DJANGO_HTTPS": "false"}
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **environ)
+    assert result.returncode != 0
+    assert "security.W004" in result.stderr  # no HSTS
+    assert "security.W008" in result.stderr  # no redirect to HTTPS
+
+
+def test_a_database_url_without_a_scheme_stops_start_up_with_one_line():
+    result = manage("check", DJANGO_SECRET_KEY="x", DATABASE_URL="db.internal/gutbrain")
+    assert result.returncode == 1
+    assert result.stderr.startswith("gutbrain: DATABASE_URL is not a database URL such as")
+    assert "Traceback" not in result.stderr
+
+
+def test_settings_read_https_from_the_environment():
+    code = (
+        "import json, gutbrain.settings as s; print(json.dumps([s.SECURE_SSL_REDIRECT, "
+        "s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS, "
+        "s.SECURE_PROXY_SSL_HEADER, s.LOGGING['handlers']['console']['stream']]))"
+    )
+    env = {"PATH": os.environ["PATH"], **PRODUCTION}
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=PROJECT, env=env, capture_output=True, text=True
+    )
+    assert result.stdout.strip() == (
+        '[true, true, true, 31536000, ["HTTP_X_FORWARDED_PROTO", "https"], "ext://sys.stdout"]'
+    )
+
+
+@pytest.mark.django_db
+def test_behind_the_proxy_https_requests_are_not_redirected(client, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    assert client.get("/robots.txt").status_code == 301
+    assert client.get("/robots.txt", headers={"x-forwarded-proto": "https"}).status_code == 200
+    # Load balancers ask over plain HTTP.
+    assert client.get("/healthz").status_code in (200, 503)
+
+
+def test_gunicorn_configuration_loads():
+    code = (
+        "import runpy; c = runpy.run_path('gunicorn.conf.py'); "
+        "print(c['workers'] >= 3, c['timeout'], c['accesslog'], c['errorlog'])"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=PROJECT, capture_output=True, text=True
+    )
+    assert result.stdout.split() == ["True", "30", "-", "-"]
+
+
+@pytest.mark.django_db
+def test_healthz_answers_200_when_database_and_cache_answer(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"database": "ok", "cache": "ok"}
+    assert "no-cache" in response["Cache-Control"]
+
+
+@pytest.mark.django_db
+def test_healthz_answers_503_without_the_database(client, monkeypatch, caplog):
+    def refuse(*args, **kwargs):
+        raise DatabaseError("connection refused")
+
+    monkeypatch.setattr("gutbrain.views.connection.cursor", refuse)
+    with caplog.at_level(logging.ERROR, logger="gutbrain.health"):
+        response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json() == {"database": "unavailable", "cache": "ok"}
+    assert "the database does not answer" in caplog.text
+
+
+@pytest.mark.django_db
+def test_healthz_answers_503_without_the_cache(client, settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "gutbrain.cache.ResilientRedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+        }
+    }
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json() == {"database": "ok", "cache": "unavailable"}
