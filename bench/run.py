@@ -1,8 +1,15 @@
-"""Measure pages against a bare Django view, both served by gunicorn in the same run.
+"""Measure pages, cached and uncached, against a bare Django view served in the same run.
 
-Usage: .venv/bin/python bench/run.py [--posts 500] [--seconds 10] [PATH ...]
-Default paths: /feed/atom/ and /tags/gut-health/feed/rss/. Needs `wrk` (Debian: apt-get install
-wrk). The data lives in a throwaway SQLite file unless DATABASE_URL is set.
+Usage: .venv/bin/python bench/run.py [--posts 1000] [--seconds 10] [--connections 4] [PATH ...]
+
+Fills a throwaway database (SQLite, or the empty PostgreSQL database DATABASE_URL names) with
+the demo series plus `--posts` synthetic posts, then starts gunicorn (2 workers) twice on it:
+with the page cache in Redis (REDIS_URL, default redis://127.0.0.1:6379/13, flushed first)
+and with the page cache off. Each page is measured with wrk on both, and a bare Django view
+that returns a page of the same size is measured on each server as the ceiling. Prints
+requests per second, p99 latency, the server's CPU milliseconds per request (gunicorn workers'
+user and system time over the requests served) and the ratio to the bare view.
+Needs wrk (Debian: apt-get install wrk) and a Redis server.
 """
 
 import argparse
@@ -15,20 +22,28 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PORT = 8765
-DEFAULT_PATHS = ["/feed/atom/", "/tags/gut-health/feed/rss/"]
+DEFAULT_PATHS = [
+    "/",
+    "/posts/the-link-between-mental-health-and-gut-health/",
+    "/tags/gut-health/",
+    "/feed/atom/",
+]
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def populate(posts):
-    """`posts` published posts from `manage.py generate_posts`, tagged, linked and cited."""
+    """The demo series, then `posts` synthetic posts: tagged, linked and cited."""
     import django
 
     django.setup()
     from django.core.management import call_command
 
+    call_command("load_demo", verbosity=0)
     call_command("generate_posts", posts)
 
 
@@ -42,22 +57,85 @@ def wait_for_port(port, timeout=30):
     sys.exit(f"gunicorn did not start on port {port}")
 
 
-def requests_per_second(path, seconds, connections):
+def workers_cpu_seconds(master_pid):
+    """User and system CPU time of gunicorn's workers so far."""
+    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+    total = 0
+    for pid in children:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / CLOCK_TICKS
+
+
+def measure(server, path, seconds, connections):
+    """(requests per second, p99 latency in ms, CPU ms per request) for `path`."""
+    cpu_before = workers_cpu_seconds(server.pid)
     output = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", f"http://127.0.0.1:{PORT}{path}"],
+        [
+            "wrk",
+            "-t1",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--latency",
+            f"http://127.0.0.1:{PORT}{path}",
+        ],
         capture_output=True,
         text=True,
         check=True,
     ).stdout
+    cpu = workers_cpu_seconds(server.pid) - cpu_before
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     if errors:
         sys.exit(f"{path}: {errors.group(1)} error responses\n{output}")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    requests = int(re.search(r"(\d+) requests in", output).group(1))
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    value, unit = re.search(r"99%\s+([\d.]+)(us|ms|s)", output).groups()
+    p99 = float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+    return rate, p99, 1000 * cpu / max(requests, 1)
+
+
+def start_server(env, workers):
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "gutbrain.wsgi",
+            "--bind",
+            f"127.0.0.1:{PORT}",
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+    wait_for_port(PORT)
+    return server
+
+
+def stop_server(server):
+    os.killpg(server.pid, signal.SIGTERM)
+    server.wait()
+    # The port is free again before the next server binds it.
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", PORT)) != 0:
+                return
+        time.sleep(0.1)
+
+
+def page_bytes(path):
+    with urllib.request.urlopen(f"http://127.0.0.1:{PORT}{path}") as response:
+        return len(response.read())
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--posts", type=int, default=500)
+    parser.add_argument("--posts", type=int, default=1000)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
@@ -67,6 +145,7 @@ def main():
         sys.exit("bench needs wrk: apt-get install wrk")
 
     workdir = Path(tempfile.mkdtemp(prefix="gutbrain-bench-"))
+    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/13")
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "bench.settings",
@@ -76,6 +155,7 @@ def main():
         "GUNICORN_ACCESS_LOG": "",
     }
     env.setdefault("DATABASE_URL", f"sqlite:///{workdir / 'bench.sqlite3'}")
+    engine = env["DATABASE_URL"].split(":", 1)[0]
     python = sys.executable
     subprocess.run([python, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     subprocess.run(
@@ -84,40 +164,47 @@ def main():
         env=env,
         check=True,
     )
+    import redis
 
-    server = subprocess.Popen(
-        [
-            python,
-            "-m",
-            "gunicorn",
-            "gutbrain.wsgi",
-            "--bind",
-            f"127.0.0.1:{PORT}",
-            "--workers",
-            str(args.workers),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-    )
+    redis.Redis.from_url(redis_url).flushdb()
+
+    setups = {
+        "cached": {**env, "REDIS_URL": redis_url, "GUTBRAIN_PAGE_CACHE": "true"},
+        "uncached": {**env, "GUTBRAIN_PAGE_CACHE": "false"},
+    }
+    results = {}
     try:
-        wait_for_port(PORT)
-        for path in ["/bare/", *args.paths]:  # warm up every worker
-            requests_per_second(path, 1, args.connections)
-        bare = requests_per_second("/bare/", args.seconds, args.connections)
-        print(
-            f"{args.posts} posts, {args.workers} gunicorn workers, {args.connections} connections"
-        )
-        print(f"{'/bare/':40} {bare:9.1f} req/s  1.00")
-        for path in args.paths:
-            rate = requests_per_second(path, args.seconds, args.connections)
-            print(f"{path:40} {rate:9.1f} req/s  {rate / bare:.2f} of bare ({bare / rate:.1f}x)")
+        for name, setup in setups.items():
+            server = start_server(setup, args.workers)
+            try:
+                sizes = {path: page_bytes(path) for path in args.paths}
+                for path in ["/bare/", *args.paths]:  # warm up every worker and the cache
+                    measure(server, path, 1, args.connections)
+                for path in args.paths:
+                    bare = f"/bare/?bytes={sizes[path]}"
+                    results[name, path] = measure(server, path, args.seconds, args.connections)
+                    results[name, path, "bare"] = measure(
+                        server, bare, args.seconds, args.connections
+                    )
+            finally:
+                stop_server(server)
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait()
         shutil.rmtree(workdir, ignore_errors=True)
+
+    print(
+        f"\n{args.posts} synthetic posts + demo on {engine}, gunicorn {args.workers} workers, "
+        f"wrk {args.connections} connections, {args.seconds} s each"
+    )
+    header = f"{'page':56} {'cache':9} {'req/s':>8} {'p99 ms':>8} {'CPU ms':>7}"
+    print(f"{header} {'bare req/s':>10} {'ratio':>6}")
+    for path in args.paths:
+        for name in setups:
+            rate, p99, cpu = results[name, path]
+            bare_rate = results[name, path, "bare"][0]
+            print(
+                f"{path:56} {name:9} {rate:8.1f} {p99:8.1f} {cpu:7.2f} "
+                f"{bare_rate:10.1f} {rate / bare_rate:6.2f}"
+            )
 
 
 if __name__ == "__main__":

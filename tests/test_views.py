@@ -228,3 +228,16 @@ def test_favicon_ico_points_at_the_site_icon(client):
     response = client.get("/favicon.ico", follow=True)
     assert response.redirect_chain == [("/static/posts/favicon.svg", 301)]
     assert b"<svg" in b"".join(response.streaming_content)
+
+
+@pytest.mark.parametrize("page", [1, 2, 3, 4, 5])
+def test_every_page_lists_its_posts_in_order_whichever_end_it_is_read_from(
+    client, make_post, settings, page
+):
+    settings.GUTBRAIN_POSTS_PER_PAGE = 3
+    now = timezone.now()
+    for number in range(14):
+        make_post(title=f"Post {number:02d}", published_at=now - timedelta(hours=number + 1))
+    titles = [post.title for post in client.get("/", {"page": page}).context["page"]]
+    expected = [f"Post {number:02d}" for number in range(14)][(page - 1) * 3 : page * 3]
+    assert titles == expected
