@@ -2,7 +2,6 @@ import re
 import uuid
 from collections import Counter
 from dataclasses import dataclass
-from itertools import groupby
 
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
@@ -400,28 +399,56 @@ class Post(models.Model):
         )
 
     def series_places(self):
-        """This post's place in each of its series, with the published parts around it."""
-        parts = (
-            SeriesPart.objects.filter(series__parts__post=self)
-            .filter(models.Q(post__in=Post.objects.published()) | models.Q(post=self))
-            .select_related("series", "post")
-            .order_by("series__title", "series_id", "position")
+        """This post's place in each of its series, with the published parts around it: one
+        query, however long the series."""
+        public = SeriesPart.objects.filter(
+            series=models.OuterRef("series"), post__in=Post.objects.published()
         )
-        places = []
-        for _, group in groupby(parts, key=lambda part: part.series_id):
-            group = list(group)
-            posts = [part.post for part in group]
-            index = next(i for i, post in enumerate(posts) if post.pk == self.pk)
-            places.append(
-                SeriesPlace(
-                    series=group[0].series,
-                    number=index + 1,
-                    total=len(posts),
-                    previous=posts[index - 1] if index > 0 else None,
-                    next=posts[index + 1] if index + 1 < len(posts) else None,
-                )
+        before = public.filter(position__lt=models.OuterRef("position"))
+        after = public.filter(position__gt=models.OuterRef("position"))
+
+        def count(parts):
+            counted = parts.order_by().values("series").annotate(n=models.Count("pk"))
+            return models.functions.Coalesce(models.Subquery(counted.values("n")), 0)
+
+        def neighbour(parts, field):
+            return models.Subquery(parts.values(f"post__{field}")[:1])
+
+        earlier, later = before.order_by("-position"), after.order_by("position")
+        mine = (
+            SeriesPart.objects.filter(post=self)
+            .select_related("series")
+            .annotate(
+                published_parts=count(public),
+                parts_before=count(before),
+                previous_pk=neighbour(earlier, "pk"),
+                previous_slug=neighbour(earlier, "slug"),
+                previous_title=neighbour(earlier, "title"),
+                next_pk=neighbour(later, "pk"),
+                next_slug=neighbour(later, "slug"),
+                next_title=neighbour(later, "title"),
             )
-        return places
+            .order_by("series__title", "series_id")
+        )
+        # A draft or scheduled post, shown to staff, counts itself among the parts.
+        itself = 0 if self.is_published else 1
+        return [
+            SeriesPlace(
+                series=part.series,
+                number=part.parts_before + 1,
+                total=part.published_parts + itself,
+                # Enough of a post for a link: its address and title.
+                previous=Post(
+                    pk=part.previous_pk, slug=part.previous_slug, title=part.previous_title
+                )
+                if part.previous_pk
+                else None,
+                next=Post(pk=part.next_pk, slug=part.next_slug, title=part.next_title)
+                if part.next_pk
+                else None,
+            )
+            for part in mine
+        ]
 
     @property
     def is_published(self):

@@ -103,16 +103,15 @@ def series_list(request):
 
 def series_detail(request, slug):
     series = get_object_or_404(Series, slug=slug)
-    parts = list(
+    parts = (
         series.parts.filter(post__in=Post.objects.published())
         .select_related("post__author")
         .prefetch_related("post__tags")
         .order_by("position")
     )
-    if not parts:
-        # A series whose parts are all drafts is not public yet.
-        raise Http404("No published parts.")
-    return render(request, "posts/series_detail.html", {"series": series, "parts": parts})
+    # A series whose parts are all drafts is not public yet: no first page.
+    page = paginate(request, parts, allow_empty=False)
+    return render(request, "posts/series_detail.html", {"series": series, "page": page})
 
 
 def archive(request):

@@ -241,3 +241,22 @@ def test_every_page_lists_its_posts_in_order_whichever_end_it_is_read_from(
     titles = [post.title for post in client.get("/", {"page": page}).context["page"]]
     expected = [f"Post {number:02d}" for number in range(14)][(page - 1) * 3 : page * 3]
     assert titles == expected
+
+
+def test_a_long_series_is_paged_and_numbers_its_parts_throughout(client, make_post, settings):
+    settings.GUTBRAIN_POSTS_PER_PAGE = 3
+    series = Series.objects.create(title="Long series")
+    for position in range(1, 8):
+        SeriesPart.objects.create(
+            series=series, post=make_post(title=f"Part {position} title"), position=position
+        )
+    content = client.get(series.get_absolute_url(), {"page": 3}).content.decode()
+    assert '<ol class="series-parts" start="7">' in content
+    assert '<p class="kicker">Part 7</p>' in content
+    assert "Part 7 title" in content and "Part 6 title" not in content
+    assert "Page 3 of 3" in content
+    assert client.get(series.get_absolute_url(), {"page": 4}).status_code == 404
+    middle = client.get(Post.objects.get(title="Part 4 title").get_absolute_url())
+    (place,) = middle.context["series_places"]
+    assert (place.number, place.total) == (4, 7)
+    assert (place.previous.title, place.next.title) == ("Part 3 title", "Part 5 title")
