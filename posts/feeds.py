@@ -26,6 +26,7 @@ from taggit.models import Tag
 
 from posts.links import site_origin
 from posts.models import Post, Series
+from posts.page_cache import remembered
 
 ENTRIES = 20
 CONTENT_CACHE_SECONDS = 24 * 60 * 60
@@ -223,11 +224,14 @@ def _validators(request, scope_posts):
     that changed last leaves the feed.
     """
     if not hasattr(request, "feed_validators"):
-        stats = scope_posts.aggregate(
-            count=Count("pk", distinct=True),
-            saved=Max("updated_at"),
-            changed=Max("content_changed_at"),
-            latest=Max("published_at"),
+        stats = remembered(
+            f"feed-stats:{request.path}",
+            lambda: scope_posts.aggregate(
+                count=Count("pk", distinct=True),
+                saved=Max("updated_at"),
+                changed=Max("content_changed_at"),
+                latest=Max("published_at"),
+            ),
         )
         if not stats["count"]:
             request.feed_validators = (None, None)  # a 404, or a feed with nothing in it

@@ -88,6 +88,23 @@ def seconds_to_keep(version):
     return limit
 
 
+def remembered(name, compute):
+    """`compute()`, kept in the cache until content changes or a scheduled post goes public:
+    for counts and aggregates over the whole archive, whose cost grows with it."""
+    version = content_version()
+    if version is None:
+        return compute()
+    key = f"pages:{version}:{name}"
+    found = cache.get(key)
+    if found is not None:
+        return found[0]
+    value = compute()
+    timeout = seconds_to_keep(version)
+    if timeout > 0:
+        cache.set(key, (value,), timeout=timeout)  # a tuple, so that None can be remembered
+    return value
+
+
 class PageCacheMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response

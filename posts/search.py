@@ -22,6 +22,8 @@ from posts.rendering import CONTROL_CHARACTERS, plain_text
 # Longer queries are cut: no reader types more, and each word costs a lookup.
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 20
+# Results are the best of at most this many of the newest matching posts.
+CANDIDATES = 1000
 CONFIG = "english"
 FTS_TABLE = "posts_search_fts"
 # Content never holds control characters (they are removed at save), so these cannot be
@@ -41,13 +43,20 @@ def clean_query(raw):
 
 
 def search(query):
-    """Published posts matching `query`, best first, with authors and tags, to paginate."""
+    """Published posts matching `query`, best first, with authors and tags, to paginate: at
+    most the newest CANDIDATES of them, so that a word in every post costs what a rare one
+    does."""
     query = clean_query(query)
     if connection.vendor == "postgresql":
         terms = _tsquery(query)
-        return (
+        newest = (
             Post.objects.published()
             .filter(search_entry__vector=terms)
+            .order_by("-published_at", "-id")
+            .values("pk")[:CANDIDATES]
+        )
+        return (
+            Post.objects.filter(pk__in=newest)
             .annotate(rank=SearchRank(F("search_entry__vector"), terms))
             .order_by("-rank", "-published_at", "-id")
             .for_listing()
@@ -62,12 +71,14 @@ def _fts5_ranked_ids(terms):
     # The full-text table must drive this query, not the posts: the unary + keeps SQLite from
     # probing the index once per published post. bm25 weights the columns title, summary,
     # tags, body; lower is better.
+    # The most recently written posts have the highest ids: close enough to the newest.
     sql = (
-        f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s AND +rowid IN ({published}) "
-        f"ORDER BY bm25({FTS_TABLE}, 10.0, 4.0, 4.0, 1.0), rowid DESC"
+        f"SELECT rowid FROM (SELECT rowid, bm25({FTS_TABLE}, 10.0, 4.0, 4.0, 1.0) AS score "
+        f"FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s AND +rowid IN ({published}) "
+        "ORDER BY rowid DESC LIMIT %s) ORDER BY score, rowid DESC"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [terms, *params])
+        cursor.execute(sql, [terms, *params, CANDIDATES])
         return [row[0] for row in cursor.fetchall()]
 
 

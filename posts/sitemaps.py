@@ -4,16 +4,31 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.sitemaps import Sitemap as DjangoSitemap
+from django.core.paginator import Paginator
 from django.db.models import Count, Max
 from django.db.models.functions import Greatest, TruncMonth
 from django.urls import reverse
 from taggit.models import Tag
 
 from posts.models import Post, Series
+from posts.page_cache import remembered
 
 
 class Sitemap(DjangoSitemap):
-    """Addresses on the configured public site, as canonical links are, where one is set."""
+    """Addresses on the configured public site, as canonical links are, where one is set.
+    The index's sizes and dates, which grow with the archive, are remembered until content
+    changes."""
+
+    @property
+    def paginator(self):
+        paginator = Paginator(self._items(), self.limit)
+        paginator.count = remembered(
+            f"sitemap:{type(self).__name__}:count", lambda: Paginator.count.func(paginator)
+        )
+        return paginator
+
+    def get_latest_lastmod(self):
+        return remembered(f"sitemap:{type(self).__name__}:latest", super().get_latest_lastmod)
 
     def get_protocol(self, protocol=None):
         if settings.GUTBRAIN_SITE_URL:
@@ -31,6 +46,9 @@ POST_LASTMOD = Greatest("content_changed_at", "published_at")
 
 
 class PostSitemap(Sitemap):
+    # Pages of 1,000 addresses: each costs the same however many posts there are.
+    limit = 1000
+
     def items(self):
         return (
             Post.objects.published()

@@ -11,17 +11,31 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.functional import cached_property
 from taggit.models import Tag
 
 from posts.links import site_origin
 from posts.models import Post, PreviousSlug, Series
+from posts.page_cache import remembered
+from posts.search import CANDIDATES as search_candidates
 from posts.search import clean_query, snippets
 from posts.search import search as find_posts
 
 
 class FromBothEnds(Paginator):
     """Django's Paginator, reading pages past the middle from the end backwards: the last page
-    of a tag with 50,000 posts costs what the first does, not a scan past 49,990 rows."""
+    of a tag with 50,000 posts costs what the first does, not a scan past 49,990 rows. Given a
+    `count_key`, the count is remembered until content changes."""
+
+    def __init__(self, *args, count_key=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.count_key = count_key
+
+    @cached_property
+    def count(self):
+        if self.count_key is None:
+            return super().count
+        return remembered(f"count:{self.count_key}", lambda: Paginator.count.func(self))
 
     def page(self, number):
         number = self.validate_number(number)
@@ -34,10 +48,13 @@ class FromBothEnds(Paginator):
         return self._get_page(items[::-1], number, self)
 
 
-def paginate(request, queryset, *, allow_empty=True):
+def paginate(request, queryset, *, allow_empty=True, count_key=None):
     """The requested page of `queryset`; a bad or out-of-range page number is a 404."""
     paginator = FromBothEnds(
-        queryset, settings.GUTBRAIN_POSTS_PER_PAGE, allow_empty_first_page=allow_empty
+        queryset,
+        settings.GUTBRAIN_POSTS_PER_PAGE,
+        allow_empty_first_page=allow_empty,
+        count_key=count_key,
     )
     try:
         return paginator.page(request.GET.get("page", 1))
@@ -46,7 +63,7 @@ def paginate(request, queryset, *, allow_empty=True):
 
 
 def home(request):
-    page = paginate(request, Post.objects.published().for_listing())
+    page = paginate(request, Post.objects.published().for_listing(), count_key="home")
     return render(request, "posts/home.html", {"page": page})
 
 
@@ -87,7 +104,10 @@ def tag_detail(request, slug):
     tag = get_object_or_404(Tag, slug=slug)
     # A tag used only by drafts is not public yet.
     page = paginate(
-        request, Post.objects.published().filter(tags=tag).for_listing(), allow_empty=False
+        request,
+        Post.objects.published().filter(tags=tag).for_listing(),
+        allow_empty=False,
+        count_key=f"tag:{tag.pk}",
     )
     return render(request, "posts/tag_detail.html", {"tag": tag, "page": page})
 
@@ -110,17 +130,20 @@ def series_detail(request, slug):
         .order_by("position")
     )
     # A series whose parts are all drafts is not public yet: no first page.
-    page = paginate(request, parts, allow_empty=False)
+    page = paginate(request, parts, allow_empty=False, count_key=f"series:{series.pk}")
     return render(request, "posts/series_detail.html", {"series": series, "page": page})
 
 
 def archive(request):
-    months = (
-        Post.objects.published()
-        .annotate(month=TruncMonth("published_at"))
-        .values("month")
-        .annotate(count=Count("id"))
-        .order_by("-month")
+    months = remembered(
+        "archive-months",
+        lambda: list(
+            Post.objects.published()
+            .annotate(month=TruncMonth("published_at"))
+            .values("month")
+            .annotate(count=Count("*"))  # from the index alone
+            .order_by("-month")
+        ),
     )
     years = [
         {"year": year, "months": list(group)}
@@ -141,7 +164,7 @@ def _local_datetime(year, month):
 def archive_year(request, year):
     start, end = _local_datetime(year, 1), _local_datetime(year + 1, 1)
     posts = Post.objects.published().filter(published_at__gte=start, published_at__lt=end)
-    page = paginate(request, posts.for_listing(), allow_empty=False)
+    page = paginate(request, posts.for_listing(), allow_empty=False, count_key=f"year:{year}")
     return render(
         request, "posts/archive_period.html", {"page": page, "period": start, "by": "year"}
     )
@@ -151,7 +174,8 @@ def archive_month(request, year, month):
     start = _local_datetime(year, month)
     end = _local_datetime(year + month // 12, month % 12 + 1)
     posts = Post.objects.published().filter(published_at__gte=start, published_at__lt=end)
-    page = paginate(request, posts.for_listing(), allow_empty=False)
+    count_key = f"month:{year}:{month}"
+    page = paginate(request, posts.for_listing(), allow_empty=False, count_key=count_key)
     return render(
         request, "posts/archive_period.html", {"page": page, "period": start, "by": "month"}
     )
@@ -168,7 +192,11 @@ def search(request):
             # Where only the title or tags match, the summary says more than the text's start.
             snippet = found.get(post.pk, "")
             post.snippet = snippet if "<mark>" in snippet else ""
-    return render(request, "posts/search.html", {"query": query, "page": page})
+    return render(
+        request,
+        "posts/search.html",
+        {"query": query, "page": page, "candidates": search_candidates},
+    )
 
 
 def robots_txt(request):

@@ -262,10 +262,12 @@ def test_a_big_section_is_paged_in_the_index(client, make_post, monkeypatch):
 @pytest.mark.parametrize(
     ("url", "queries"),
     [
-        ("/sitemap.xml", 8),  # the latest change and the size of each section but pages
-        ("/sitemap-posts.xml", 2),  # count, page
-        ("/sitemap-tags.xml", 2),
-        ("/sitemap-archive.xml", 1),
+        # Sizes and dates are remembered until content changes; the first to need one after a
+        # change also looks up the next scheduled publication, which bounds how long.
+        ("/sitemap.xml", 9),  # latest change and size of each section but pages, next
+        ("/sitemap-posts.xml", 3),  # count, next, page
+        ("/sitemap-tags.xml", 3),
+        ("/sitemap-archive.xml", 2),
     ],
 )
 def test_sitemaps_run_a_constant_number_of_queries(

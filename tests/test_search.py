@@ -247,3 +247,23 @@ def test_a_title_only_match_shows_the_summary(client, make_post):
     content = client.get(SEARCH, {"q": "kefir"}).content.decode()
     assert '<p class="summary">What kefir is.</p>' in content
     assert "About <mark>kefir</mark> grains." in content
+
+
+def test_a_word_in_very_many_posts_ranks_the_newest_of_them(client, make_post, monkeypatch):
+    monkeypatch.setattr("posts.search.CANDIDATES", 3)
+    monkeypatch.setattr("posts.views.search_candidates", 3)
+    now = timezone.now()
+    for number in reversed(range(5)):  # written oldest first, as posts are
+        make_post(
+            title=f"Post {number}",
+            body="Prebiotics." + (" Prebiotics prebiotics." if number == 4 else ""),
+            published_at=now - timedelta(hours=number + 1),
+        )
+    response = client.get(SEARCH, {"q": "prebiotics"})
+    # Post 4, the best match, is older than the newest three matches.
+    assert sorted(post.title for post in response.context["page"]) == [
+        "Post 0",
+        "Post 1",
+        "Post 2",
+    ]
+    assert "More than 3 posts match “prebiotics”" in response.content.decode()

@@ -260,3 +260,13 @@ def test_a_long_series_is_paged_and_numbers_its_parts_throughout(client, make_po
     (place,) = middle.context["series_places"]
     assert (place.number, place.total) == (4, 7)
     assert (place.previous.title, place.next.title) == ("Part 3 title", "Part 5 title")
+
+
+def test_remembered_counts_follow_every_change(client, make_post, settings):
+    settings.GUTBRAIN_PAGE_CACHE = False
+    make_post(tags=["Kefir"])
+    assert "1 post" in client.get("/tags/kefir/").content.decode()
+    make_post(tags=["Kefir"])
+    assert "2 posts" in client.get("/tags/kefir/").content.decode()
+    Post.objects.filter(tags__name="Kefir").first().delete()
+    assert "1 post" in client.get("/tags/kefir/").content.decode()
