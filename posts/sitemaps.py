@@ -100,6 +100,9 @@ class ArchiveSitemap(Sitemap):
     """The archive index, and each year and month that has posts."""
 
     def items(self):
+        return remembered("sitemap:archive:items", self._periods)
+
+    def _periods(self):
         months = list(
             Post.objects.published()
             .annotate(month=TruncMonth("published_at"))

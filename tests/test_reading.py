@@ -264,7 +264,7 @@ def test_a_big_section_is_paged_in_the_index(client, make_post, monkeypatch):
     [
         # Sizes and dates are remembered until content changes; the first to need one after a
         # change also looks up the next scheduled publication, which bounds how long.
-        ("/sitemap.xml", 9),  # latest change and size of each section but pages, next
+        ("/sitemap.xml", 8),  # sizes and latest changes of the sections, next
         ("/sitemap-posts.xml", 3),  # count, next, page
         ("/sitemap-tags.xml", 3),
         ("/sitemap-archive.xml", 2),
@@ -342,3 +342,16 @@ def test_sitemaps_and_robots_use_the_configured_public_address(client, site, set
     )
     content = client.get(site.get_absolute_url()).content.decode()
     assert '"url": "https://gutbrain.example.org/posts/the-link/"' in content
+
+
+def test_related_posts_come_from_the_newest_posts_sharing_a_tag(make_post):
+    now = timezone.now()
+    post = make_post(title="The post", tags=["Gut", "Brain"])
+    make_post(title="Old, both tags", tags=["Gut", "Brain"], published_at=now - timedelta(30))
+    make_post(title="Newer, one tag", tags=["Gut"], published_at=now - timedelta(2))
+    make_post(title="Newest, one tag", tags=["Brain"], published_at=now - timedelta(1))
+    assert [other.title for other in post.related(among=2)] == [
+        "Newest, one tag",
+        "Newer, one tag",
+    ]
+    assert post.related()[0].title == "Old, both tags"
