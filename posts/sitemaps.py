@@ -28,7 +28,10 @@ class Sitemap(DjangoSitemap):
         return paginator
 
     def get_latest_lastmod(self):
-        return remembered(f"sitemap:{type(self).__name__}:latest", super().get_latest_lastmod)
+        return remembered(f"sitemap:{type(self).__name__}:latest", self.newest_change)
+
+    def newest_change(self):
+        return super().get_latest_lastmod()
 
     def get_protocol(self, protocol=None):
         if settings.GUTBRAIN_SITE_URL:
@@ -60,7 +63,7 @@ class PostSitemap(Sitemap):
     def lastmod(self, post):
         return post.lastmod
 
-    def get_latest_lastmod(self):
+    def newest_change(self):
         return Post.objects.published().aggregate(latest=Max(POST_LASTMOD))["latest"]
 
 
