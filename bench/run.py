@@ -107,6 +107,9 @@ def start_server(env, workers):
             str(workers),
             "--log-level",
             "warning",
+            # Workers recycled mid-run would take their CPU time with them.
+            "--max-requests",
+            "0",
         ],
         cwd=ROOT,
         env=env,

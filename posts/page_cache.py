@@ -2,12 +2,13 @@
 
 Every cached page belongs to a content version, a random token in the cache that any change
 readers could see replaces (see `content_changed`, connected to every such model). A page is
-stored under the current version, so after a change no server finds an older page, and the
-next request renders afresh. A page is also never kept past the next scheduled publication,
-so that a post goes public on time with nothing run by cron.
+stored with the current version and served only while it is still current, so after a change
+no server serves an older page, and the next request renders afresh. A page is also never
+kept past the next scheduled publication, so that a post goes public on time with nothing run
+by cron.
 
-The middleware sits before sessions and authentication: a hit costs two cache reads and no
-database query. Requests that carry a session cookie (staff) pass by the cache both ways.
+The middleware sits before sessions and authentication: a hit costs one cache round trip and
+no database query. Requests that carry a session cookie (staff) pass by the cache both ways.
 """
 
 import hashlib
@@ -112,13 +113,15 @@ class PageCacheMiddleware:
     def __call__(self, request):
         if not self.wanted(request):
             return self.get_response(request)
-        version = content_version()
+        key = self.key(request)
+        # One round trip to the cache for a hit: the page, and the version it must belong to.
+        found = cache.get_many([VERSION_KEY, key])
+        version = found.get(VERSION_KEY) or content_version()
         if version is None:  # no cache to speak of
             return self.get_response(request)
-        key = self.key(request, version)
-        entry = cache.get(key)
+        entry = found.get(key)
         if entry is not None:
-            response = self.from_entry(entry, key)
+            response = self.from_entry(entry, key, version)
             if response is not None:
                 return self.conditional(request, response)
         response = self.get_response(request)
@@ -127,7 +130,8 @@ class PageCacheMiddleware:
             timeout = seconds_to_keep(version)
             if timeout > 0:
                 expires = timezone.now().timestamp() + timeout
-                cache.set(key, self.to_entry(response, key, expires), timeout=timeout)
+                entry = self.to_entry(response, key, version, expires)
+                cache.set(key, entry, timeout=timeout)
         return self.conditional(request, response)
 
     @staticmethod
@@ -143,7 +147,7 @@ class PageCacheMiddleware:
         return match.view_name in CACHED_VIEWS
 
     @staticmethod
-    def key(request, version):
+    def key(request):
         parameters = urlencode(
             [(name, request.GET[name]) for name in KNOWN_PARAMETERS if name in request.GET]
         )
@@ -151,7 +155,7 @@ class PageCacheMiddleware:
         compressed = "gzip" in request.headers.get("accept-encoding", "")
         address = f"{request.scheme}://{request.get_host()}{request.path}?{parameters}"
         digest = hashlib.sha256(address.encode()).hexdigest()
-        return f"pages:{version}:{'gz' if compressed else 'id'}:{digest}"
+        return f"pages:{'gz' if compressed else 'id'}:{digest}"
 
     @staticmethod
     def storable(response):
@@ -173,19 +177,21 @@ class PageCacheMiddleware:
         patch_cache_control(response, no_cache=True)
 
     @staticmethod
-    def to_entry(response, key, expires):
+    def to_entry(response, key, version, expires):
         headers = list(response.items())
-        return (ENTRY_FORMAT, key, expires, response.status_code, headers, response.content)
+        content = response.content
+        return (ENTRY_FORMAT, key, version, expires, response.status_code, headers, content)
 
     @staticmethod
-    def from_entry(entry, key):
-        """The response stored in `entry`, or None if it is not a page stored under `key` or
-        has outlived its time (checked here too: the cache's own expiry is in whole seconds)."""
+    def from_entry(entry, key, version):
+        """The response stored in `entry`, or None if it is not a page stored under `key`, was
+        built before the latest change, or has outlived its time (checked here too: the
+        cache's own expiry is in whole seconds)."""
         try:
-            entry_format, stored_key, expires, status, headers, content = entry
+            entry_format, stored_key, stored_version, expires, status, headers, content = entry
             if entry_format != ENTRY_FORMAT or stored_key != key:
                 raise ValueError("stored under another address or by something else")
-            if timezone.now().timestamp() >= expires:
+            if stored_version != version or timezone.now().timestamp() >= expires:
                 return None
             response = HttpResponse(content, status=status)
             for name, value in headers:
