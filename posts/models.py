@@ -84,9 +84,15 @@ class PostQuerySet(models.QuerySet):
         return self.filter(self.published_condition())
 
     @staticmethod
-    def published_condition():
-        """published() as a condition, for aggregates that count public posts among others."""
-        return models.Q(status=Post.Status.PUBLISHED, published_at__lte=timezone.now())
+    def published_condition(prefix=""):
+        """published() as a condition, for aggregates that count public posts among others,
+        or (with a prefix such as "post__") for rows that belong to a post."""
+        return models.Q(
+            **{
+                f"{prefix}status": Post.Status.PUBLISHED,
+                f"{prefix}published_at__lte": timezone.now(),
+            }
+        )
 
     def scheduled(self):
         """Published, but not yet: their time has not come."""
@@ -415,7 +421,7 @@ class Post(models.Model):
         """This post's place in each of its series, with the published parts around it: one
         query, however long the series."""
         public = SeriesPart.objects.filter(
-            series=models.OuterRef("series"), post__in=Post.objects.published()
+            PostQuerySet.published_condition("post__"), series=models.OuterRef("series")
         )
         before = public.filter(position__lt=models.OuterRef("position"))
         after = public.filter(position__gt=models.OuterRef("position"))
