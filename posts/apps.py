@@ -11,10 +11,9 @@ class PostsConfig(AppConfig):
         from taggit.models import Tag, TaggedItem
 
         from posts import models
-        from posts.page_cache import content_changed
+        from posts.page_cache import author_changed, content_changed
 
         # Everything a public page shows comes from these: any change retires cached pages.
-        # (Authors' names appear on posts; a login also saves the user, which costs little.)
         shown = [
             models.Post,
             models.Series,
@@ -24,10 +23,12 @@ class PostsConfig(AppConfig):
             models.PreviousSlug,
             Tag,
             TaggedItem,
-            get_user_model(),
         ]
         for model in shown:
             for signal in (post_save, post_delete):
                 signal.connect(content_changed, sender=model, dispatch_uid=f"pages-{model}")
+        # Posts show their authors' names.
+        post_save.connect(author_changed, sender=get_user_model(), dispatch_uid="pages-user")
+        post_delete.connect(content_changed, sender=get_user_model(), dispatch_uid="pages-user")
         for through in (models.Post.tags.through, models.Post.links.through):
             m2m_changed.connect(content_changed, sender=through, dispatch_uid=f"pages-{through}")

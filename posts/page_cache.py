@@ -71,6 +71,15 @@ def content_changed(**kwargs):
     transaction.on_commit(lambda: cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None))
 
 
+# What pages show of a user: an author's name. A login saves only last_login.
+SHOWN_USER_FIELDS = {"username", "first_name", "last_name"}
+
+
+def author_changed(update_fields=None, **kwargs):
+    if update_fields is None or SHOWN_USER_FIELDS & set(update_fields):
+        content_changed()
+
+
 def seconds_to_keep(version):
     """How long a page stored now may live: never past the next scheduled publication."""
     from posts.models import Post

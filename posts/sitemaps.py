@@ -4,7 +4,6 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.sitemaps import Sitemap as DjangoSitemap
-from django.core.paginator import Paginator
 from django.db.models import Count, Max
 from django.db.models.functions import Greatest, TruncMonth
 from django.urls import reverse
@@ -12,6 +11,7 @@ from taggit.models import Tag
 
 from posts.models import Post, Series
 from posts.page_cache import remembered
+from posts.pagination import FromBothEnds
 
 
 class Sitemap(DjangoSitemap):
@@ -21,11 +21,7 @@ class Sitemap(DjangoSitemap):
 
     @property
     def paginator(self):
-        paginator = Paginator(self._items(), self.limit)
-        paginator.count = remembered(
-            f"sitemap:{type(self).__name__}:count", lambda: Paginator.count.func(paginator)
-        )
-        return paginator
+        return FromBothEnds(self._items(), self.limit, count_key=f"sitemap:{type(self).__name__}")
 
     def get_latest_lastmod(self):
         return remembered(f"sitemap:{type(self).__name__}:latest", self.newest_change)

@@ -2,8 +2,8 @@ import datetime
 from itertools import groupby
 
 from django.conf import settings
-from django.core.paginator import InvalidPage, Paginator
-from django.db.models import Count, QuerySet
+from django.core.paginator import InvalidPage
+from django.db.models import Count
 from django.db.models.functions import TruncMonth
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -11,41 +11,15 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
-from django.utils.functional import cached_property
 from taggit.models import Tag
 
 from posts.links import site_origin
 from posts.models import Post, PreviousSlug, Series
 from posts.page_cache import remembered
+from posts.pagination import FromBothEnds
 from posts.search import CANDIDATES as search_candidates
 from posts.search import clean_query, snippets
 from posts.search import search as find_posts
-
-
-class FromBothEnds(Paginator):
-    """Django's Paginator, reading pages past the middle from the end backwards: the last page
-    of a tag with 50,000 posts costs what the first does, not a scan past 49,990 rows. Given a
-    `count_key`, the count is remembered until content changes."""
-
-    def __init__(self, *args, count_key=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.count_key = count_key
-
-    @cached_property
-    def count(self):
-        if self.count_key is None:
-            return super().count
-        return remembered(f"count:{self.count_key}", lambda: Paginator.count.func(self))
-
-    def page(self, number):
-        number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        top = min(bottom + self.per_page, self.count)
-        listing = self.object_list
-        if bottom <= self.count // 2 or not (isinstance(listing, QuerySet) and listing.ordered):
-            return super().page(number)
-        items = list(listing.reverse()[self.count - top : self.count - bottom])
-        return self._get_page(items[::-1], number, self)
 
 
 def paginate(request, queryset, *, allow_empty=True, count_key=None):

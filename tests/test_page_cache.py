@@ -261,3 +261,13 @@ def test_pages_are_served_from_the_database_when_redis_does_not_answer(
             assert response.status_code == 200
             assert "The gut-brain axis" in response.content.decode()
     assert "The cache (Redis) did not answer" in caplog.text
+
+
+def test_a_login_keeps_the_cached_pages(client, post, admin_user, django_assert_num_queries):
+    client.get("/")
+    staff = type(client)()
+    staff.post(reverse("admin:login"), {"username": admin_user.username, "password": "password"})
+    admin_user.refresh_from_db()
+    assert admin_user.last_login is not None
+    with django_assert_num_queries(0):
+        assert client.get("/").status_code == 200
