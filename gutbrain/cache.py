@@ -5,7 +5,7 @@ import functools
 import logging
 import time
 
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import RedisError
 
 logger = logging.getLogger("gutbrain.cache")
@@ -42,7 +42,27 @@ def _tolerant(name, fallback):
     return tolerant
 
 
+class SharedClientRedisCacheClient(RedisCacheClient):
+    """Django makes a redis client, with its table of reply parsers, for every command: a
+    third of a cached page's cost. A client is safe to share; keep one per connection pool."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._clients = {}
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(id(pool))
+        if client is None:
+            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+        return client
+
+
 class ResilientRedisCache(RedisCache):
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._class = SharedClientRedisCacheClient
+
     # When Redis cannot answer: a miss, or nothing stored.
     get = _tolerant("get", lambda key, default=None, version=None: default)
     get_many = _tolerant("get_many", lambda *args, **kwargs: {})

@@ -69,6 +69,21 @@ PUBLIC_PAGES = [
 ]
 
 
+def test_cache_hits_share_one_redis_client(client, post, monkeypatch):
+    client.get("/")
+    made = []
+    original_init = redis.Redis.__init__
+
+    def counting_init(self, *args, **kwargs):
+        made.append(self)
+        original_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(redis.Redis, "__init__", counting_init)
+    for _ in range(3):
+        assert "The gut-brain axis" in client.get("/").content.decode()
+    assert made == []
+
+
 @pytest.mark.parametrize("url", PUBLIC_PAGES)
 def test_a_second_reader_gets_the_page_from_the_cache_without_a_query(
     client, post, url, django_assert_num_queries
