@@ -391,6 +391,22 @@ class Post(models.Model):
             ]
         return resources
 
+    def surroundings(self):
+        """What the post's page shows of other posts: its places in series, the posts that
+        link to it, and related posts. Lists of enough of each post for a link."""
+        linked_from = (
+            Post.objects.published()
+            .filter(links=self)
+            .exclude(pk=self.pk)
+            .only("title", "slug", "published_at")
+            .order_by("-published_at", "-id")
+        )
+        return {
+            "series_places": self.series_places(),
+            "linked_from": list(linked_from),
+            "related": list(self.related().only("title", "slug", "published_at")),
+        }
+
     def related(self, limit=3, among=500):
         """Published posts sharing the most tags with this one, newest first among equals,
         chosen from the `among` newest posts that share any: a tag on half of 100,000 posts

@@ -56,17 +56,19 @@ def post_detail(request, slug):
             post__in=Post.objects.published(),
         )
         return redirect(previous.post, permanent=True)
-    linked_from = Post.objects.published().filter(links=post).exclude(pk=post.pk)
+    if unpublished:
+        surroundings = post.surroundings()
+    else:
+        # Aggregates over the archive, whose cost grows with it; the same for every reader.
+        surroundings = remembered(f"post:{post.pk}:surroundings", post.surroundings)
     response = render(
         request,
         "posts/post_detail.html",
         {
             "post": post,
             "unpublished": unpublished,
-            "series_places": post.series_places(),
             "resources": post.cited_resources(),
-            "linked_from": linked_from.order_by("-published_at", "-id"),
-            "related": post.related(),
+            **surroundings,
         },
     )
     if unpublished:

@@ -21,7 +21,7 @@ TAGS = ["Gut Health", "Mental Health", "Microbiome", "Inflammation", "Stress"]
 # scheduled publication ("next"), which bounds how long they are kept.
 EXPECTED_QUERIES = {
     "home": 4,  # count, next, posts with authors, their tags
-    "post": 6,  # post with author, its tags, resources, series places, linked from, related
+    "post": 7,  # post with author, its tags, resources, next, series places, linked from, related
     "tag": 5,  # tag, count, next, posts with authors, their tags
     "series": 5,  # series, count, next, published parts with posts and authors, their tags
     "series_list": 1,  # series with published part counts
@@ -86,6 +86,41 @@ def test_public_pages_run_a_constant_number_of_queries(
         "search": f"{count} post{plural} match",
     }
     assert expected[page] in content
+
+
+# What a page costs once its remembered counts and aggregates are in the cache.
+EXPECTED_QUERIES_REMEMBERED = {
+    "home": 2,  # posts with authors, their tags
+    "post": 3,  # post with author, its tags, resources
+    "tag": 3,  # tag, posts with authors, their tags
+    "archive": 0,
+}
+
+
+@pytest.mark.parametrize("page", EXPECTED_QUERIES_REMEMBERED)
+def test_remembered_aggregates_are_not_queried_again(
+    client, site, page, django_assert_num_queries
+):
+    url = urls_for(site)[page]
+    first = client.get(url).content.decode()
+    with django_assert_num_queries(EXPECTED_QUERIES_REMEMBERED[page]):
+        again = client.get(url).content.decode()
+    assert again == first
+
+
+def test_a_post_page_shows_a_new_related_post_after_remembering(client, make_post):
+    """Remembered surroundings last only until content changes, as cached pages do."""
+    post = make_post(title="The gut-brain axis", tags=["Gut Health"])
+    linker = make_post(title="A linker", body=f"[see](post:{post.slug})")
+    before = client.get(post.get_absolute_url()).content.decode()
+    assert "A linker" in before
+    assert "Related posts" not in before
+    make_post(title="Newly related", tags=["Gut Health"])
+    linker.delete()
+    after = client.get(post.get_absolute_url()).content.decode()
+    related = after.split('id="related-heading"')[1].split("</section>")[0]
+    assert "Newly related" in related
+    assert "A linker" not in after
 
 
 @pytest.mark.parametrize("backlinks", [1, 50])
