@@ -48,20 +48,24 @@ def search(query):
     does."""
     query = clean_query(query)
     if connection.vendor == "postgresql":
-        terms = _tsquery(query)
-        newest = (
-            Post.objects.published()
-            .filter(search_entry__vector=terms)
-            .order_by("-published_at", "-id")
-            .values("pk")[:CANDIDATES]
-        )
-        return (
-            Post.objects.filter(pk__in=newest)
-            .annotate(rank=SearchRank(F("search_entry__vector"), terms))
-            .order_by("-rank", "-published_at", "-id")
-            .for_listing()
-        )
+        return RankedPosts(_postgresql_ranked_ids(_tsquery(query)))
     return RankedPosts(_fts5_ranked_ids(fts5_query(query)))
+
+
+def _postgresql_ranked_ids(terms):
+    # The ids alone, found and ranked once: counting and paging them costs no second search.
+    newest = (
+        Post.objects.published()
+        .filter(search_entry__vector=terms)
+        .order_by("-published_at", "-id")
+        .values("pk")[:CANDIDATES]
+    )
+    ranked = (
+        SearchEntry.objects.filter(post__in=newest)
+        .annotate(rank=SearchRank(F("vector"), terms))
+        .order_by("-rank", "-post__published_at", "-post_id")
+    )
+    return list(ranked.values_list("post_id", flat=True))
 
 
 def _fts5_ranked_ids(terms):
@@ -83,7 +87,8 @@ def _fts5_ranked_ids(terms):
 
 
 class RankedPosts(Sequence):
-    """Posts in the order of their ids, loaded (with authors and tags) a page at a time."""
+    """Posts in the order of a list of their ids, loaded (with authors and tags) a page at a
+    time."""
 
     def __init__(self, ids):
         self.ids = ids
