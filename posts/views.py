@@ -110,8 +110,9 @@ def series_detail(request, slug):
     return render(request, "posts/series_detail.html", {"series": series, "page": page})
 
 
-def archive(request):
-    months = remembered(
+def archive_months():
+    """Published posts counted by month, newest first; remembered until content changes."""
+    return remembered(
         "archive-months",
         lambda: list(
             Post.objects.published()
@@ -121,12 +122,15 @@ def archive(request):
             .order_by("-month")
         ),
     )
+
+
+def archive(request):
+    # Years only: the page stays as light with a hundred years of posts as with one; each
+    # year's page lists its months.
     years = [
-        {"year": year, "months": list(group)}
-        for year, group in groupby(months, key=lambda row: row["month"].year)
+        {"year": year, "count": sum(row["count"] for row in months)}
+        for year, months in groupby(archive_months(), key=lambda row: row["month"].year)
     ]
-    for year in years:
-        year["count"] = sum(row["count"] for row in year["months"])
     return render(request, "posts/archive.html", {"years": years})
 
 
@@ -141,8 +145,11 @@ def archive_year(request, year):
     start, end = _local_datetime(year, 1), _local_datetime(year + 1, 1)
     posts = Post.objects.published().filter(published_at__gte=start, published_at__lt=end)
     page = paginate(request, posts.for_listing(), allow_empty=False, count_key=f"year:{year}")
+    months = [row for row in archive_months() if row["month"].year == year]
     return render(
-        request, "posts/archive_period.html", {"page": page, "period": start, "by": "year"}
+        request,
+        "posts/archive_period.html",
+        {"page": page, "period": start, "by": "year", "months": reversed(months)},
     )
 
 

@@ -239,7 +239,12 @@ def test_reader_journey_from_home_to_search_and_back(browser, live_server, viewp
     page.get_by_role("navigation", name="Site").get_by_role("link", name="Archive").click()
     page.wait_for_url("**/archive/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Archive")
-    expect(page.locator(".archive-months a")).to_have_text(["October", "September"])
+    expect(page.locator(".archive-years a")).to_have_text(["2026"])
+    check()
+
+    page.get_by_role("link", name="2026").click()
+    page.wait_for_url("**/archive/2026/")
+    expect(page.locator(".archive-months a")).to_have_text(["September", "October"])
     check()
 
     page.get_by_role("link", name="September").click()

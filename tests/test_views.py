@@ -195,18 +195,26 @@ def test_series_page_lists_public_parts_in_order(client, make_post):
 
 
 def test_archive_counts_posts_by_year_and_month(client, make_post):
-    """The archive lists months with post counts and links to each period."""
+    """The archive lists years with post counts; each year's page lists its months."""
     make_post(published_at=timezone.make_aware(timezone.datetime(2025, 3, 2, 12)))
     make_post(published_at=timezone.make_aware(timezone.datetime(2025, 3, 20, 12)))
+    make_post(published_at=timezone.make_aware(timezone.datetime(2025, 11, 1, 12)))
     make_post(published_at=timezone.make_aware(timezone.datetime(2026, 1, 5, 12)))
     response = client.get(reverse("posts:archive"))
-    assert [(y["year"], y["count"]) for y in response.context["years"]] == [(2026, 1), (2025, 2)]
-    assertContains(response, '<a href="/archive/2025/03/">March</a>', html=True)
+    assert [(y["year"], y["count"]) for y in response.context["years"]] == [(2026, 1), (2025, 3)]
+    assertContains(response, '<a href="/archive/2025/">2025</a>', html=True)
+    assertContains(response, '<span class="count">3 posts</span>', html=True)
+    year = client.get(reverse("posts:archive_year", args=[2025]))
+    assertContains(year, "3 posts")
+    months = year.content.decode().split('class="archive-months"')[1].split("</ul>")[0]
+    assert months.index('<a href="/archive/2025/03/">March</a>') < months.index(
+        '<a href="/archive/2025/11/">November</a>'
+    )
+    assert "January" not in months
     month = client.get("/archive/2025/03/")
     assertContains(month, "2 posts")
     assertContains(month, "March 2025")
-    year = client.get(reverse("posts:archive_year", args=[2026]))
-    assertContains(year, "1 post")
+    assertContains(client.get(reverse("posts:archive_year", args=[2026])), "1 post")
 
 
 def test_server_errors_get_the_site_styled_500_page(client, settings):
