@@ -5,9 +5,11 @@ from django.views.static import serve
 
 from gutbrain.views import healthz
 
+handler500 = "gutbrain.views.server_error"
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
-    path("admin/", admin.site.urls),
+    path(settings.GUTBRAIN_ADMIN_PATH, admin.site.urls),
     path("", include("posts.urls")),
 ]
 

@@ -1,6 +1,7 @@
 import difflib
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,11 +13,13 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.csp import CSP
 from django.utils.decorators import method_decorator
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_POST
 from taggit import admin as taggit_admin
 from taggit.models import Tag, TaggedItem
@@ -229,7 +232,9 @@ class PostAdmin(admin.ModelAdmin):
         ]
 
     @method_decorator(require_POST)
+    # Shown in a frame beside the editor: framing by the admin itself is allowed here only.
     @method_decorator(xframe_options_sameorigin)
+    @method_decorator(csp_override({**settings.SECURE_CSP, "frame-ancestors": [CSP.SELF]}))
     def preview_view(self, request):
         """The post being written, as readers will see it: same rendering, same stylesheet."""
         post_id = request.POST.get("post", "")

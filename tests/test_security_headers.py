@@ -1,0 +1,147 @@
+"""Every response carries the security headers: public pages (built or from the cache), feeds,
+static files, errors and the admin."""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from posts.models import Resource, Series, SeriesPart
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def site(make_post):
+    post = make_post(title="The gut-brain axis", slug="gut-brain-axis", tags=["Gut Health"])
+    Resource.objects.create(post=post, number=1, title="A study")
+    series = Series.objects.create(title="Gut and Mind")
+    SeriesPart.objects.create(series=series, post=post, position=1)
+    return post
+
+
+def sample_urls(post):
+    """One address for every public URL pattern, by name."""
+    year, month = post.published_at.year, post.published_at.month
+    return {
+        "healthz": "/healthz",
+        "posts:home": "/",
+        "posts:favicon": "/favicon.ico",
+        "posts:robots_txt": "/robots.txt",
+        "posts:sitemap": "/sitemap.xml",
+        "posts:sitemap_section": "/sitemap-posts.xml",
+        "posts:post": post.get_absolute_url(),
+        "posts:tag": "/tags/gut-health/",
+        "posts:series_list": "/series/",
+        "posts:series": "/series/gut-and-mind/",
+        "posts:search": "/search/?q=gut",
+        "posts:archive": "/archive/",
+        "posts:archive_year": f"/archive/{year}/",
+        "posts:archive_month": f"/archive/{year}/{month:02d}/",
+        "posts:feed_rss": "/feed/rss/",
+        "posts:feed_atom": "/feed/atom/",
+        "posts:tag_feed_rss": "/tags/gut-health/feed/rss/",
+        "posts:tag_feed_atom": "/tags/gut-health/feed/atom/",
+        "posts:series_feed_rss": "/series/gut-and-mind/feed/rss/",
+        "posts:series_feed_atom": "/series/gut-and-mind/feed/atom/",
+    }
+
+
+def public_pattern_names(patterns=None, namespace=""):
+    """Every named URL pattern outside the admin and uploads."""
+    names = set()
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.app_name == "admin":
+                continue
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            names |= public_pattern_names(pattern.url_patterns, inner)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            names.add(namespace + pattern.name)
+    return names
+
+
+def directives(policy):
+    return {
+        name: values
+        for name, *values in (part.split() for part in policy.split(";") if part.strip())
+    }
+
+
+def assert_security_headers(response):
+    policy = directives(response["Content-Security-Policy"])
+    assert policy["default-src"] == ["'self'"]
+    for name in ("script-src", "style-src"):
+        assert "'unsafe-inline'" not in policy[name]
+        assert "'unsafe-eval'" not in policy[name]
+        assert "*" not in policy[name]
+    assert policy["object-src"] == ["'none'"]
+    assert policy["base-uri"] == ["'none'"]
+    assert policy["frame-ancestors"] == ["'none'"]
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert response["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert "camera=()" in response["Permissions-Policy"]
+    assert "geolocation=()" in response["Permissions-Policy"]
+
+
+def test_every_public_url_pattern_is_checked(site):
+    assert public_pattern_names() == set(sample_urls(site))
+
+
+@pytest.mark.parametrize("page_cache", [False, True], ids=["built", "cached"])
+def test_public_pages_carry_the_security_headers(client, site, settings, page_cache):
+    settings.GUTBRAIN_PAGE_CACHE = page_cache
+    for name, url in sample_urls(site).items():
+        for _ in range(2 if page_cache else 1):  # the second time from the cache
+            response = client.get(url)
+            assert response.status_code in (200, 301), (name, response.status_code)
+            assert_security_headers(response)
+
+
+def test_errors_and_static_files_carry_the_security_headers(client, site):
+    assert_security_headers(client.get("/posts/no-such-post/"))
+    assert_security_headers(client.get("/archive/2026/13/"))
+    static = client.get("/static/posts/site.css")
+    assert static.status_code == 200
+    assert b"--page-width" in b"".join(static.streaming_content)
+    static.close()
+    assert_security_headers(static)
+
+
+def test_the_admin_carries_the_security_headers(client, admin_client, site):
+    login = client.get("/admin/login/")
+    assert login.status_code == 200
+    assert_security_headers(login)
+    for url in ("/admin/", "/admin/posts/post/", f"/admin/posts/post/{site.pk}/change/"):
+        response = admin_client.get(url)
+        assert response.status_code == 200, url
+        assert_security_headers(response)
+
+
+def test_the_admin_inline_scripts_carry_the_nonce_the_policy_names(admin_client, site):
+    response = admin_client.get(f"/admin/posts/post/{site.pk}/change/")
+    policy = directives(response["Content-Security-Policy"])
+    nonces = [value for value in policy["script-src"] if value.startswith("'nonce-")]
+    content = response.content.decode()
+    if nonces:
+        nonce = nonces[0].removeprefix("'nonce-").removesuffix("'")
+        assert f'nonce="{nonce}"' in content
+    # No script element runs without a source or the nonce.
+    for script in content.split("<script")[1:]:
+        tag = script.split(">", 1)[0]
+        assert "src=" in tag or "nonce=" in tag or 'type="application/json"' in tag, tag
+
+
+def test_readers_pages_have_no_inline_script(client, site):
+    content = client.get(site.get_absolute_url()).content.decode()
+    for script in content.split("<script")[1:]:
+        tag = script.split(">", 1)[0]
+        assert 'type="application/ld+json"' in tag, tag
+
+
+def test_production_adds_hsts(client, settings, site):
+    settings.SECURE_HSTS_SECONDS = 31_536_000
+    settings.SECURE_SSL_REDIRECT = False
+    response = client.get("/", secure=True)
+    assert response["Strict-Transport-Security"].startswith("max-age=31536000")
+    assert_security_headers(response)
