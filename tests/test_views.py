@@ -229,6 +229,20 @@ def test_server_errors_get_the_site_styled_500_page(client, settings):
     assertContains(response, "Something went wrong", status_code=500)
     assertContains(response, 'class="site-header"', status_code=500)
     assertNotContains(response, "Traceback", status_code=500)
+    # Its inline style carries the nonce the policy allows, and nothing else is inline.
+    nonce = response["Content-Security-Policy"].split("'nonce-")[1].split("'")[0]
+    assertContains(response, f'<style nonce="{nonce}">', status_code=500)
+
+
+def test_a_database_outage_gets_a_503_page_to_retry(client, settings):
+    settings.ROOT_URLCONF = "tests.urls_failing"
+    client.raise_request_exception = False
+    response = client.get("/no-database/")
+    assertContains(response, "Back in a moment", status_code=503)
+    assertContains(response, 'class="site-header"', status_code=503)
+    assertNotContains(response, "connection refused", status_code=503)
+    assert response["Retry-After"] == "30"
+    assert "no-store" in response["Cache-Control"]
 
 
 def test_favicon_ico_points_at_the_site_icon(client):
