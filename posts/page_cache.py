@@ -104,6 +104,9 @@ def remembered(name, compute):
     version = content_version()
     if version is None:
         return compute()
+    if len(name) > 100 or not name.isascii() or any(c.isspace() for c in name):
+        # Names can carry an address as typed: keep keys short and plain whatever it was.
+        name = hashlib.sha256(name.encode()).hexdigest()
     key = f"pages:{version}:{name}"
     found = cache.get(key)
     if found is not None:
