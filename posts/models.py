@@ -1,7 +1,9 @@
 import re
 import uuid
+import warnings
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -638,40 +640,84 @@ def reindex(post_ids):
 
 # MPO is how Pillow reads the JPEGs many phone cameras make.
 IMAGE_FORMATS = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "WEBP": "WebP", "GIF": "GIF"}
+IMAGE_EXTENSIONS = {"JPEG": "jpg", "MPO": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif"}
 IMAGE_MAX_BYTES = 10 * 1024 * 1024
+# Enough for any photograph; a small file that claims more is a decompression bomb.
+IMAGE_MAX_PIXELS = 50_000_000
 IMAGE_SCHEME = "image:"
 
 
+def image_format(file):
+    """The format Pillow finds in the file's content (never its name), or None if it finds
+    none; DecompressionBombError for an image of more than IMAGE_MAX_PIXELS."""
+    file.seek(0)
+    try:
+        with warnings.catch_warnings():
+            # Pillow only warns between its own limit and twice that: refuse both.
+            warnings.simplefilter("error", PillowImage.DecompressionBombWarning)
+            with PillowImage.open(file) as image:
+                if image.width * image.height > IMAGE_MAX_PIXELS:
+                    raise PillowImage.DecompressionBombError(f"{image.size} pixels")
+                found = image.format
+                image.verify()
+        return found
+    except PillowImage.DecompressionBombWarning as warning:
+        raise PillowImage.DecompressionBombError(str(warning)) from warning
+    except (OSError, SyntaxError, ValueError):
+        return None
+    finally:
+        file.seek(0)
+
+
 def validate_image_file(file):
-    """At most 10 MB, and a JPEG, PNG, WebP or GIF that Pillow can read."""
+    """At most 10 MB and 50 megapixels, and a JPEG, PNG, WebP or GIF that Pillow can read;
+    never SVG, which can carry scripts."""
     if getattr(file, "_committed", False):
         return  # stored already, and checked when it was uploaded
     if file.size > IMAGE_MAX_BYTES:
         raise ValidationError(
             f"This file is {file.size / 1024 / 1024:.1f} MB; an image can be at most 10 MB."
         )
-    try:
-        file.seek(0)
-        with PillowImage.open(file) as image:
-            found = image.format
-        file.seek(0)
-    except (OSError, PillowImage.DecompressionBombError) as error:
-        raise ValidationError("This file is not an image Pillow can read.") from error
-    if found not in IMAGE_FORMATS:
+    file.seek(0)
+    start = file.read(1024).lstrip().lower()
+    file.seek(0)
+    if start.startswith((b"<?xml", b"<svg", b"<!doctype svg")) or b"<svg" in start:
         raise ValidationError(
-            f"Upload a JPEG, PNG, WebP or GIF image; this one is {found or 'of no known kind'}."
+            "SVG images are refused: they can carry scripts. Upload a PNG or JPEG instead."
         )
+    try:
+        found = image_format(file)
+    except PillowImage.DecompressionBombError as error:
+        raise ValidationError(
+            f"This image has too many pixels; at most {IMAGE_MAX_PIXELS // 1_000_000} megapixels."
+        ) from error
+    if found is None:
+        raise ValidationError("This file is not an image Pillow can read.")
+    if found not in IMAGE_FORMATS:
+        raise ValidationError(f"Upload a JPEG, PNG, WebP or GIF image; this one is {found}.")
+
+
+def image_upload_to(image, filename):
+    """images/YYYY/MM/name.ext: the name made safe, the extension that of the real format, so
+    that the file is served as what it is."""
+    stem = slugify(Path(filename).stem)[:80] or "image"
+    try:
+        found = image_format(image.file)
+    except PillowImage.DecompressionBombError:
+        found = None
+    extension = IMAGE_EXTENSIONS.get(found, "bin")
+    return f"images/{timezone.now():%Y/%m}/{stem}.{extension}"
 
 
 class Image(models.Model):
     """An image for posts, pasted into the Markdown as ![description](image:ID)."""
 
     file = models.ImageField(
-        upload_to="images/%Y/%m/",
+        upload_to=image_upload_to,
         width_field="width",
         height_field="height",
         validators=[validate_image_file],
-        help_text="JPEG, PNG, WebP or GIF, at most 10 MB.",
+        help_text="JPEG, PNG, WebP or GIF, at most 10 MB and 50 megapixels.",
     )
     alt_text = models.CharField(
         "description",

@@ -1,15 +1,17 @@
 """Images: upload checks in the admin, and how posts show them."""
 
 import io
+import re
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image as PillowImage
 from pytest_django.asserts import assertContains
 
-from posts.models import Image
+from posts.models import Image, validate_image_file
 
 pytestmark = pytest.mark.django_db
 
@@ -129,3 +131,60 @@ def test_deleting_an_image_updates_the_posts_that_show_it(make_post):
     image.delete()
     post.refresh_from_db()
     assert "<img" not in post.body_html and "<span>A chart</span>" in post.body_html
+
+
+def bomb():
+    """A small file of 60 megapixels: one bit each, all the same."""
+    buffer = io.BytesIO()
+    PillowImage.new("1", (10_000, 6_000)).save(buffer, "PNG")
+    return SimpleUploadedFile("bomb.png", buffer.getvalue(), content_type="image/png")
+
+
+SVG = b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"></svg>'
+
+
+@pytest.mark.parametrize(
+    ("upload_file", "message"),
+    [
+        (SimpleUploadedFile("logo.svg", SVG, "image/svg+xml"), "Upload a valid image."),
+        (SimpleUploadedFile("logo.png", SVG, "image/png"), "Upload a valid image."),
+        (bomb(), "This image has too many pixels"),
+    ],
+    ids=["svg", "svg-named-png", "decompression-bomb"],
+)
+def test_svg_and_decompression_bombs_are_refused(admin_client, upload_file, message):
+    response = upload(admin_client, file=upload_file, alt_text="x")
+    [error] = response.context["adminform"].form.errors["file"]
+    assert error.startswith(message), error
+    assert not Image.objects.exists()
+
+
+def test_svg_is_refused_by_name_wherever_images_are_checked():
+    with pytest.raises(ValidationError, match="SVG images are refused"):
+        validate_image_file(SimpleUploadedFile("logo.png", SVG, "image/png"))
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "stem", "content_type"),
+    [
+        ("../../../etc/passwd.png", "PNG", "passwd", "image/png"),
+        ("<script>alert(1)</script>.png", "PNG", "script", "image/png"),
+        ("Ünï côdé photo.JPG", "JPEG", "uni-code-photo", "image/jpeg"),
+        ("a PNG named as a GIF.gif", "PNG", "a-png-named-as-a-gif", "image/png"),
+        ("a GIF named as a JPEG.jpg", "GIF", "a-gif-named-as-a-jpeg", "image/gif"),
+        ("---.png", "PNG", "image", "image/png"),
+    ],
+)
+def test_stored_names_are_safe_and_the_real_type_decides(
+    admin_client, client, name, kind, stem, content_type
+):
+    response = upload(admin_client, file=image_file(name, kind), alt_text="A chart")
+    assert response.status_code == 302
+    image = Image.objects.get()
+    extension = {"PNG": "png", "JPEG": "jpg", "GIF": "gif"}[kind]
+    assert re.fullmatch(rf"images/\d{{4}}/\d{{2}}/{stem}(_\w+)?\.{extension}", image.file.name)
+    served = client.get(image.file.url)
+    assert served.status_code == 200
+    assert served["Content-Type"] == content_type
+    assert served["X-Content-Type-Options"] == "nosniff"
+    served.close()
