@@ -68,6 +68,9 @@ class Series(models.Model):
     def save(self, *args, **kwargs):
         if not self.slug:
             self.slug = slugify(self.title)
+        # As a post's body: one kind of line ending and a final newline, as files have.
+        description = self.description.replace("\r\n", "\n").replace("\r", "\n").strip("\n")
+        self.description = description + "\n" if description else ""
         self.description_html = render_markdown(self.description)
         super().save(*args, **kwargs)
 
@@ -702,10 +705,12 @@ def image_upload_to(image, filename):
     that the file is served as what it is."""
     stem = slugify(Path(filename).stem)[:80] or "image"
     try:
-        found = image_format(image.file)
+        extension = IMAGE_EXTENSIONS.get(image_format(image.file), "bin")
     except PillowImage.DecompressionBombError:
-        found = None
-    extension = IMAGE_EXTENSIONS.get(found, "bin")
+        extension = "bin"
+    except ValueError:  # saved from code with the content apart (FieldFile.save): trust the name
+        suffix = Path(filename).suffix.lower().lstrip(".").replace("jpeg", "jpg")
+        extension = suffix if suffix in IMAGE_EXTENSIONS.values() else "bin"
     return f"images/{timezone.now():%Y/%m}/{stem}.{extension}"
 
 
