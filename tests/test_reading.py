@@ -2,7 +2,7 @@
 sitemaps and robots.txt."""
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from html.parser import HTMLParser
 from xml.etree import ElementTree
 
@@ -212,6 +212,10 @@ def test_sitemap_lists_every_public_page_and_nothing_else(client, site, make_pos
         f"http://testserver/sitemap-{name}.xml"
         for name in ("pages", "posts", "tags", "series", "archive")
     }
+    # The index gives each section's latest change as a W3C datetime.
+    newest = max(post.last_changed for post in Post.objects.published())
+    latest = sections["http://testserver/sitemap-posts.xml"]
+    assert datetime.fromisoformat(latest) == newest
     pages = {}
     for section in sections:
         pages.update(sitemap_locations(client, section))
