@@ -127,10 +127,17 @@ def archive_months():
 def archive(request):
     # Years only: the page stays as light with a hundred years of posts as with one; each
     # year's page lists its months.
-    years = [
-        {"year": year, "count": sum(row["count"] for row in months)}
-        for year, months in groupby(archive_months(), key=lambda row: row["month"].year)
-    ]
+    years = remembered(
+        "archive-years",
+        lambda: [
+            {
+                "year": year,
+                "count": sum(row["count"] for row in months),
+                "url": reverse("posts:archive_year", args=[year]),
+            }
+            for year, months in groupby(archive_months(), key=lambda row: row["month"].year)
+        ],
+    )
     return render(request, "posts/archive.html", {"years": years})
 
 
