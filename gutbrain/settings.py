@@ -98,15 +98,14 @@ AXES_COOLOFF_TIME = 1
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 AXES_VERBOSE = False  # lockouts are still logged, as warnings
-# Behind a proxy the reader's address is the last one it adds to X-Forwarded-For.
-AXES_IPWARE_PROXY_COUNT = 1 if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER") else None
-AXES_IPWARE_META_PRECEDENCE_ORDER = (
-    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
-    if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER")
-    else ["REMOTE_ADDR"]
-)
+# Each failure during a lockout does not restart the hour: a trickle of guesses cannot keep
+# an author out for ever.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Behind the proxy, every request comes from its address: count the reader's instead.
+AXES_CLIENT_IP_CALLABLE = "gutbrain.security.client_address"
+GUTBRAIN_BEHIND_PROXY = env_bool("DJANGO_SECURE_PROXY_SSL_HEADER")
 
-# Staff sessions end after two weeks at most, and when the browser closes if asked to.
+# Staff sessions end after two weeks at most.
 SESSION_COOKIE_AGE = int(os.environ.get("DJANGO_SESSION_SECONDS", 14 * 24 * 3600))
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -194,7 +193,8 @@ SECURE_CSP = {
     # No inline script anywhere: readers' pages have none, the admin's carry a nonce.
     "script-src": [CSP.SELF, CSP.NONCE],
     "style-src": [CSP.SELF, CSP.NONCE],
-    "img-src": [CSP.SELF, *([MEDIA_ORIGIN] if MEDIA_ORIGIN else [])],
+    # Posts may show figures from their sources' sites, as their Markdown allows.
+    "img-src": [CSP.SELF, "https:", *([MEDIA_ORIGIN] if MEDIA_ORIGIN else [])],
     "object-src": [CSP.NONE],
     "base-uri": [CSP.NONE],
     "form-action": [CSP.SELF],

@@ -1,6 +1,5 @@
 import re
 import uuid
-import warnings
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -655,17 +654,13 @@ def image_format(file):
     none; DecompressionBombError for an image of more than IMAGE_MAX_PIXELS."""
     file.seek(0)
     try:
-        with warnings.catch_warnings():
-            # Pillow only warns between its own limit and twice that: refuse both.
-            warnings.simplefilter("error", PillowImage.DecompressionBombWarning)
-            with PillowImage.open(file) as image:
-                if image.width * image.height > IMAGE_MAX_PIXELS:
-                    raise PillowImage.DecompressionBombError(f"{image.size} pixels")
-                found = image.format
-                image.verify()
+        # Below Pillow's own limits (which warn, then refuse), so its warning never comes.
+        with PillowImage.open(file) as image:
+            if image.width * image.height > IMAGE_MAX_PIXELS:
+                raise PillowImage.DecompressionBombError(f"{image.size} pixels")
+            found = image.format
+            image.verify()
         return found
-    except PillowImage.DecompressionBombWarning as warning:
-        raise PillowImage.DecompressionBombError(str(warning)) from warning
     except (OSError, SyntaxError, ValueError):
         return None
     finally:
@@ -704,11 +699,12 @@ def image_upload_to(image, filename):
     """images/YYYY/MM/name.ext: the name made safe, the extension that of the real format, so
     that the file is served as what it is."""
     stem = slugify(Path(filename).stem)[:80] or "image"
-    try:
-        extension = IMAGE_EXTENSIONS.get(image_format(image.file), "bin")
-    except PillowImage.DecompressionBombError:
-        extension = "bin"
-    except ValueError:  # saved from code with the content apart (FieldFile.save): trust the name
+    if image.file and not image.file._committed:  # an upload, its content at hand
+        try:
+            extension = IMAGE_EXTENSIONS.get(image_format(image.file), "bin")
+        except PillowImage.DecompressionBombError:
+            extension = "bin"
+    else:  # saved from code with the content apart (FieldFile.save): trust the name
         suffix = Path(filename).suffix.lower().lstrip(".").replace("jpeg", "jpg")
         extension = suffix if suffix in IMAGE_EXTENSIONS.values() else "bin"
     return f"images/{timezone.now():%Y/%m}/{stem}.{extension}"

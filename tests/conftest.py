@@ -2,6 +2,7 @@ import itertools
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from posts.models import Post
@@ -37,6 +38,12 @@ def make_post(author):
         return post
 
     return make_post
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """The local-memory cache outlives each test's database; start every test without it."""
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

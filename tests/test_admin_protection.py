@@ -36,10 +36,12 @@ def test_a_user_name_is_locked_after_five_failures_from_anywhere(client, editor,
         assert response.status_code == 200
         assert "Please enter the correct username and password" in response.content.decode()
     assert log_in(client, "editor", "wrong", address="10.0.0.99").status_code == 429
-    refused = log_in(Client(), "editor", PASSWORD, address="10.0.9.9")
+    elsewhere = Client()
+    refused = log_in(elsewhere, "editor", PASSWORD, address="10.0.9.9")
     assert refused.status_code == 429
     assert "Too many failed logins" in refused.content.decode()
-    assert "_auth_user_id" not in Client().session
+    assert "_auth_user_id" not in elsewhere.session
+    assert elsewhere.get("/admin/").status_code == 302  # to the login page
 
 
 def test_an_address_is_locked_after_five_failures_with_any_names(client, editor, settings):
@@ -113,3 +115,25 @@ def test_the_admin_path_is_configurable(client, editor):
     finally:
         reload_urls()
     assert client.get("/admin/login/").status_code == 200
+
+
+def test_behind_the_proxy_readers_are_told_apart_by_the_address_it_adds(editor, settings):
+    """All requests come from the proxy; the last X-Forwarded-For entry is the reader's, and
+    entries before it (which a client can write) do not count."""
+    settings.GUTBRAIN_BEHIND_PROXY = True
+
+    def log_in_through_proxy(client, username, password, forwarded):
+        return client.post(
+            LOGIN,
+            {"username": username, "password": password, "next": "/admin/"},
+            REMOTE_ADDR="10.9.9.9",
+            HTTP_X_FORWARDED_FOR=forwarded,
+        )
+
+    attacker = Client()
+    for attempt in range(settings.AXES_FAILURE_LIMIT):
+        log_in_through_proxy(attacker, f"guess{attempt}", "x", f"1.1.1.{attempt}, 203.0.113.5")
+    # The attacker's address is locked, whatever it claims before the proxy's entry...
+    assert log_in_through_proxy(Client(), "editor", PASSWORD, "203.0.113.5").status_code == 429
+    # ...and another reader behind the same proxy still gets in.
+    assert log_in_through_proxy(Client(), "editor", PASSWORD, "198.51.100.7").status_code == 302

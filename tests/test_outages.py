@@ -102,27 +102,31 @@ class Redis:
 
 @pytest.fixture(scope="module")
 def services():
-    directory = Path(tempfile.mkdtemp(prefix="gutbrain-outage-"))
-    os.chmod(directory, 0o755)
-    postgres, redis = PostgreSQL(directory / "postgres"), Redis()
-    postgres.start()
-    redis.start()
-    log = directory / "server.log"
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": postgres.url,
-        "REDIS_URL": redis.url,
-        "DJANGO_SECRET_KEY": "outage-test-only",
-        "DJANGO_DEBUG": "false",
-        "DJANGO_PLAIN_STATIC": "true",
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "DJANGO_SETTINGS_MODULE": "gutbrain.settings",
-    }
-    python = sys.executable
-    for command in (["migrate", "-v0"], ["load_demo", "-v0"]):
-        subprocess.run([python, "manage.py", *command], cwd=ROOT, env=env, check=True)
-    with open(log, "w") as log_file:
+    with contextlib.ExitStack() as cleanup:
+        directory = Path(tempfile.mkdtemp(prefix="gutbrain-outage-"))
+        cleanup.callback(shutil.rmtree, directory, ignore_errors=True)
+        os.chmod(directory, 0o755)
+        postgres, redis = PostgreSQL(directory / "postgres"), Redis()
+        postgres.start()
+        cleanup.callback(stop_quietly, postgres)
+        redis.start()
+        cleanup.callback(stop_quietly, redis)
+        log = directory / "server.log"
+        port = free_port()
+        env = {
+            **os.environ,
+            "DATABASE_URL": postgres.url,
+            "REDIS_URL": redis.url,
+            "DJANGO_SECRET_KEY": "outage-test-only",
+            "DJANGO_DEBUG": "false",
+            "DJANGO_PLAIN_STATIC": "true",
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+            "DJANGO_SETTINGS_MODULE": "gutbrain.settings",
+        }
+        python = sys.executable
+        for command in (["migrate", "-v0"], ["load_demo", "-v0"]):
+            subprocess.run([python, "manage.py", *command], cwd=ROOT, env=env, check=True)
+        log_file = cleanup.enter_context(open(log, "w"))
         server = subprocess.Popen(
             [python, "-m", "gunicorn", "gutbrain.wsgi", "--workers", "1", "--timeout", "20"],
             cwd=ROOT,
@@ -130,16 +134,24 @@ def services():
             stdout=log_file,
             stderr=subprocess.STDOUT,
         )
-    wait_for_port(port)
-    try:
+        cleanup.callback(stop_server, server)
+        wait_for_port(port)
         yield {"postgres": postgres, "redis": redis, "port": port, "log": log}
-    finally:
-        server.send_signal(signal.SIGTERM)
+
+
+def stop_quietly(service):
+    """Stop a service a test may have left stopped already."""
+    with contextlib.suppress(subprocess.CalledProcessError, ProcessLookupError):
+        service.stop()
+
+
+def stop_server(server):
+    server.send_signal(signal.SIGTERM)
+    try:
         server.wait(timeout=30)
-        redis.stop()
-        with contextlib.suppress(subprocess.CalledProcessError):
-            postgres.stop()  # unless a test that failed half-way left it stopped
-        shutil.rmtree(directory, ignore_errors=True)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
 
 
 def get(services, path):

@@ -1,6 +1,8 @@
 """Every response carries the security headers: public pages (built or from the cache), feeds,
 static files, errors and the admin."""
 
+import re
+
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
@@ -118,18 +120,20 @@ def test_the_admin_carries_the_security_headers(client, admin_client, site):
         assert_security_headers(response)
 
 
-def test_the_admin_inline_scripts_carry_the_nonce_the_policy_names(admin_client, site):
+def test_admin_inline_scripts_and_styles_carry_the_nonce_the_policy_names(admin_client, site):
     response = admin_client.get(f"/admin/posts/post/{site.pk}/change/")
     policy = directives(response["Content-Security-Policy"])
-    nonces = [value for value in policy["script-src"] if value.startswith("'nonce-")]
     content = response.content.decode()
-    if nonces:
-        nonce = nonces[0].removeprefix("'nonce-").removesuffix("'")
-        assert f'nonce="{nonce}"' in content
-    # No script element runs without a source or the nonce.
-    for script in content.split("<script")[1:]:
-        tag = script.split(">", 1)[0]
-        assert "src=" in tag or "nonce=" in tag or 'type="application/json"' in tag, tag
+    inline = [
+        tag
+        for tag in re.findall(r"<(?:script|style)\b[^>]*>", content)
+        if "src=" not in tag and 'type="application/json"' not in tag
+    ]
+    for tag in inline:
+        nonce = re.search(r'nonce="([^"]+)"', tag)
+        assert nonce, f"inline without a nonce: {tag}"
+        kind = "script-src" if tag.startswith("<script") else "style-src"
+        assert f"'nonce-{nonce.group(1)}'" in policy[kind], tag
 
 
 def test_readers_pages_have_no_inline_script(client, site):
