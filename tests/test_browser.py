@@ -78,6 +78,10 @@ class PageProblems:
         self.problems.append(f"console error: {message.text} at {message.location}")
 
     def _request_failed(self, request):
+        # A request the page itself abandoned, such as a live preview still loading when the
+        # form is saved and the page moves on; anything refused or broken fails otherwise.
+        if request.failure == "net::ERR_ABORTED":
+            return
         self.problems.append(f"request failed: {request.url} ({request.failure})")
 
     def _response(self, response):
