@@ -41,7 +41,8 @@ CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 # HTTPS. Behind a proxy that terminates TLS, DJANGO_SECURE_PROXY_SSL_HEADER=true trusts its
 # X-Forwarded-Proto header (only set it where the proxy always sets or strips that header).
-if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER"):
+GUTBRAIN_BEHIND_PROXY = env_bool("DJANGO_SECURE_PROXY_SSL_HEADER")
+if GUTBRAIN_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 HTTPS = env_bool("DJANGO_HTTPS")
 SECURE_SSL_REDIRECT = HTTPS
@@ -103,7 +104,6 @@ AXES_VERBOSE = False  # lockouts are still logged, as warnings
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # Behind the proxy, every request comes from its address: count the reader's instead.
 AXES_CLIENT_IP_CALLABLE = "gutbrain.security.client_address"
-GUTBRAIN_BEHIND_PROXY = env_bool("DJANGO_SECURE_PROXY_SSL_HEADER")
 
 # Staff sessions end after two weeks at most.
 SESSION_COOKIE_AGE = int(os.environ.get("DJANGO_SESSION_SECONDS", 14 * 24 * 3600))

@@ -51,6 +51,12 @@ def clean_tag_names(names):
 DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
 
 
+def as_file_text(text):
+    """Text as a Markdown file holds it, so that export and import change nothing: browsers
+    send CRLF from a textarea; keep one kind of line ending, and end with one."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").strip("\n") + "\n"
+
+
 class Series(models.Model):
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=200, unique=True)
@@ -67,9 +73,7 @@ class Series(models.Model):
     def save(self, *args, **kwargs):
         if not self.slug:
             self.slug = slugify(self.title)
-        # As a post's body: one kind of line ending and a final newline, as files have.
-        description = self.description.replace("\r\n", "\n").replace("\r", "\n").strip("\n")
-        self.description = description + "\n" if description else ""
+        self.description = as_file_text(self.description) if self.description.strip() else ""
         self.description_html = render_markdown(self.description)
         super().save(*args, **kwargs)
 
@@ -195,9 +199,7 @@ class Post(models.Model):
         for name in self.CONTENT_FIELDS:
             # Pasted from a PDF, say: invisible, invalid in feeds, refused by PostgreSQL.
             setattr(self, name, CONTROL_CHARACTERS.sub("", getattr(self, name)))
-        # Browsers send CRLF from a textarea; store one kind of line ending, and end the text
-        # with one, as Markdown files do, so that export and import change nothing.
-        self.body = self.body.replace("\r\n", "\n").replace("\r", "\n").strip("\n") + "\n"
+        self.body = as_file_text(self.body)
         if not self.slug:
             self.slug = slugify(self.title)
         if self.status == self.Status.PUBLISHED and self.published_at is None:
