@@ -31,7 +31,7 @@ WARMUPS, RUNS = 3, 20
 MAX_RATIO = 2.0
 BIG_TABLES = (
     "posts_post",
-    "taggit_taggeditem",
+    "posts_taggedpost",
     "posts_post_links",
     "posts_resource",
     "posts_seriespart",

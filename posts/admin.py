@@ -22,7 +22,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_POST
 from taggit import admin as taggit_admin
-from taggit.models import Tag, TaggedItem
+from taggit.models import Tag
 
 from posts.models import (
     Image,
@@ -31,6 +31,7 @@ from posts.models import (
     Resource,
     Series,
     SeriesPart,
+    TaggedPost,
     clean_tag_names,
     reindex,
 )
@@ -496,7 +497,7 @@ class TagAdmin(taggit_admin.TagAdmin):
     actions = ["merge_into_most_used"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(post_count=Count("taggit_taggeditem_items"))
+        return super().get_queryset(request).annotate(post_count=Count("posts_taggedpost_items"))
 
     @admin.display(description="Posts", ordering="post_count")
     def post_count(self, tag):
@@ -514,9 +515,9 @@ class TagAdmin(taggit_admin.TagAdmin):
         keep, merged = tags[0], tags[1:]
         with transaction.atomic():
             for tag in merged:
-                for item in TaggedItem.objects.filter(tag=tag):
-                    already = TaggedItem.objects.filter(
-                        tag=keep, content_type_id=item.content_type_id, object_id=item.object_id
+                for item in TaggedPost.objects.filter(tag=tag):
+                    already = TaggedPost.objects.filter(
+                        tag=keep, content_object_id=item.content_object_id
                     )
                     if already.exists():
                         item.delete()

@@ -8,7 +8,7 @@ class PostsConfig(AppConfig):
 
     def ready(self):
         from django.contrib.auth import get_user_model
-        from taggit.models import Tag, TaggedItem
+        from taggit.models import Tag
 
         from posts import models
         from posts.page_cache import author_changed, content_changed
@@ -22,7 +22,7 @@ class PostsConfig(AppConfig):
             models.Image,
             models.PreviousSlug,
             Tag,
-            TaggedItem,
+            models.TaggedPost,
         ]
         for model in shown:
             for signal in (post_save, post_delete):

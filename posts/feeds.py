@@ -14,7 +14,7 @@ from urllib.parse import urljoin
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.core.cache import cache
-from django.db.models import Count, Max, QuerySet
+from django.db.models import Count, Max, QuerySet, prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
@@ -152,7 +152,7 @@ class PostFeed(Feed):
         posts = list(
             scope.posts.defer("body")  # entries show the rendered body
             .select_related("author")
-            .prefetch_related("tags", "resources")
+            .with_tags()
             .order_by("-published_at", "-id")[:ENTRIES]
         )
         for post in posts:
@@ -164,6 +164,10 @@ class PostFeed(Feed):
         """Each entry's full content, from the cache where this version was rendered before."""
         keys = {_content_key(post): post for post in posts}
         cached = cache.get_many(keys)
+        # Only entries rendered afresh list their resources: one query for all of them.
+        prefetch_related_objects(
+            [post for key, post in keys.items() if key not in cached], "resources"
+        )
         fresh = {}
         for key, post in keys.items():
             if key not in cached:
@@ -200,7 +204,7 @@ class PostFeed(Feed):
         return xml_text(post.author.get_full_name() or post.author.get_username())
 
     def item_categories(self, post):
-        return sorted(xml_text(tag.name) for tag in post.tags.all())
+        return sorted(xml_text(tag.name) for tag in post.tag_list)
 
     def item_extra_kwargs(self, post):
         return {"content_html": post.feed_content}

@@ -8,14 +8,13 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 
-from django.contrib.contenttypes.models import ContentType
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from posts.models import Post, SearchEntry
+from posts.models import Post, SearchEntry, TaggedPost
 from posts.page_cache import content_changed
 from posts.rendering import CONTROL_CHARACTERS, plain_text
 
@@ -166,10 +165,8 @@ def index_posts(post_ids):
     if not post_ids:
         return
     tag_names = defaultdict(list)
-    tagged = Post.tags.through.objects.filter(
-        content_type=ContentType.objects.get_for_model(Post), object_id__in=post_ids
-    )
-    for post_id, name in tagged.values_list("object_id", "tag__name"):
+    tagged = TaggedPost.objects.filter(content_object__in=post_ids)
+    for post_id, name in tagged.values_list("content_object", "tag__name"):
         tag_names[post_id].append(name)
     posts = Post.objects.filter(pk__in=post_ids).values_list("pk", "title", "summary", "body_html")
     documents = {

@@ -3,7 +3,7 @@ from itertools import groupby
 
 from django.conf import settings
 from django.core.paginator import InvalidPage
-from django.db.models import Count
+from django.db.models import Count, Prefetch
 from django.db.models.functions import TruncMonth
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -42,7 +42,8 @@ def home(request):
 
 
 def post_detail(request, slug):
-    with_details = Post.objects.select_related("author").prefetch_related("tags", "resources")
+    # Its resources come with their citations, below.
+    with_details = Post.objects.select_related("author").with_tags()
     post = with_details.published().filter(slug=slug).first()
     unpublished = post is None and request.user.is_staff
     if unpublished:
@@ -102,7 +103,7 @@ def series_detail(request, slug):
     parts = (
         series.parts.filter(post__in=Post.objects.published())
         .select_related("post__author")
-        .prefetch_related("post__tags")
+        .prefetch_related(Prefetch("post__tags", to_attr="tag_list"))
         .order_by("position")
     )
     # A series whose parts are all drafts is not public yet: no first page.

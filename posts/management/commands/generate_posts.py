@@ -19,17 +19,16 @@ import time
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.contrib.contenttypes.models import ContentType
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.db.models import Max, Min
 from django.utils import timezone
 from django.utils.text import slugify
-from taggit.models import Tag, TaggedItem
+from taggit.models import Tag
 
 from posts import search
 from posts.links import LinkResolver
-from posts.models import Post, PreviousSlug, Resource, Series, SeriesPart
+from posts.models import Post, PreviousSlug, Resource, Series, SeriesPart, TaggedPost
 from posts.rendering import reading_minutes, render
 
 SLUG_PREFIX = "synthetic-"
@@ -330,7 +329,6 @@ class Command(BaseCommand):
         )
         series = self.series(max(series_count, math.ceil(count / MAX_SERIES_PARTS)), rng)
         positions = dict.fromkeys(series, 0)
-        content_type = ContentType.objects.get_for_model(Post)
         ids = {}  # number: pk, of the posts written so far
 
         # Oldest first, so that the posts a post links to are written before it, and ids grow
@@ -373,8 +371,7 @@ class Command(BaseCommand):
                     if tag.pk not in tag_ids:
                         tag_ids.append(tag.pk)
                 tagged += [
-                    TaggedItem(tag_id=tag_id, content_type_id=content_type.pk, object_id=post.pk)
-                    for tag_id in tag_ids
+                    TaggedPost(tag_id=tag_id, content_object_id=post.pk) for tag_id in tag_ids
                 ]
                 resources += [
                     self.resource(rng, post, number) for number in range(1, rng.randint(2, 4) + 1)
@@ -387,7 +384,7 @@ class Command(BaseCommand):
                 links += [
                     Post.links.through(from_post_id=post.pk, to_post_id=ids[t]) for t in linked
                 ]
-            TaggedItem.objects.bulk_create(tagged, batch_size=BATCH_SIZE)
+            TaggedPost.objects.bulk_create(tagged, batch_size=BATCH_SIZE)
             Resource.objects.bulk_create(resources, batch_size=BATCH_SIZE)
             SeriesPart.objects.bulk_create(parts, batch_size=BATCH_SIZE)
             Post.links.through.objects.bulk_create(links, batch_size=BATCH_SIZE)

@@ -1,0 +1,59 @@
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
+
+BEFORE = [("posts", "0011_image_names_from_their_content")]
+AFTER = [("posts", "0012_tags_through_post")]
+
+
+def migrate(targets):
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets)
+    return executor.loader.project_state(targets).apps
+
+
+@pytest.mark.django_db(transaction=True)
+def test_tags_move_to_tagged_posts_and_back():
+    """Moving posts' tags off taggit's generic table keeps every post's tags, leaves other
+    models' tags alone, and undoes cleanly."""
+    apps = migrate(BEFORE)
+    User = apps.get_model("auth", "User")
+    Post = apps.get_model("posts", "Post")
+    Tag = apps.get_model("taggit", "Tag")
+    TaggedItem = apps.get_model("taggit", "TaggedItem")
+    ContentType = apps.get_model("contenttypes", "ContentType")
+    post_type, _ = ContentType.objects.get_or_create(app_label="posts", model="post")
+    user_type, _ = ContentType.objects.get_or_create(app_label="auth", model="user")
+    author = User.objects.create(username="writer")
+    first, second = (
+        Post.objects.create(
+            title=title, slug=title.lower(), author=author, published_at=timezone.now()
+        )
+        for title in ("First", "Second")
+    )
+    gut, mind = (
+        Tag.objects.create(name="Gut", slug="gut"),
+        Tag.objects.create(name="Mind", slug="mind"),
+    )
+    for post, tag in [(first, gut), (first, mind), (second, mind)]:
+        TaggedItem.objects.create(tag=tag, content_type=post_type, object_id=post.pk)
+    TaggedItem.objects.create(tag=gut, content_type=post_type, object_id=second.pk + 1000)
+    TaggedItem.objects.create(tag=gut, content_type=user_type, object_id=author.pk)
+
+    apps = migrate(AFTER)
+    TaggedPost = apps.get_model("posts", "TaggedPost")
+    moved = set(TaggedPost.objects.values_list("content_object__slug", "tag__slug"))
+    assert moved == {("first", "gut"), ("first", "mind"), ("second", "mind")}
+    left = apps.get_model("taggit", "TaggedItem").objects.values_list("content_type__model")
+    assert list(left) == [("user",)]
+
+    apps = migrate(BEFORE)
+    TaggedItem = apps.get_model("taggit", "TaggedItem")
+    back = {
+        (Post.objects.get(pk=item.object_id).slug, item.tag.slug)
+        for item in TaggedItem.objects.filter(content_type__model="post")
+    }
+    assert back == moved
+    migrate(AFTER)
