@@ -591,7 +591,8 @@ class Resource(models.Model):
     )
 
     class Meta:
-        ordering = ["post", "number"]
+        # The column, not the relation: ordering by "post" would join posts for their order.
+        ordering = ["post_id", "number"]
         constraints = [
             models.UniqueConstraint(fields=["post", "number"], name="unique_resource_number")
         ]
@@ -830,7 +831,7 @@ class PostVersion(models.Model):
     resources = models.JSONField(default=list)
 
     class Meta:
-        ordering = ["post", "-number"]
+        ordering = ["post_id", "-number"]  # the column: see Resource
         constraints = [
             models.UniqueConstraint(fields=["post", "number"], name="one_version_per_number")
         ]
