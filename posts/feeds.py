@@ -201,7 +201,7 @@ class PostFeed(Feed):
         return max(post.content_changed_at, post.published_at)
 
     def item_author_name(self, post):
-        return xml_text(post.author.get_full_name() or post.author.get_username())
+        return xml_text(post.author_name)
 
     def item_categories(self, post):
         return sorted(xml_text(tag.name) for tag in post.tag_list)

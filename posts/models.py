@@ -243,6 +243,11 @@ class Post(models.Model):
         return reverse("posts:post", kwargs={"slug": self.slug})
 
     @property
+    def author_name(self):
+        """How the post names its author: full name, else user name."""
+        return self.author.get_full_name() or self.author.get_username()
+
+    @property
     def last_changed(self):
         """When readers last saw the post change: going public, or an edit after that."""
         return max(self.content_changed_at, self.published_at or self.content_changed_at)

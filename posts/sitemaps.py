@@ -4,6 +4,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.sitemaps import Sitemap as DjangoSitemap
+from django.contrib.sitemaps import views as sitemap_views
 from django.db.models import Count, Max
 from django.db.models.functions import Greatest, TruncMonth
 from django.urls import reverse
@@ -150,3 +151,18 @@ SITEMAPS = {
     "series": SeriesSitemap,
     "archive": ArchiveSitemap,
 }
+
+
+def index(request, **kwargs):
+    """Django's sitemap index, its entries as (address, last change in ISO 8601) pairs: the
+    pages of one section share a date, and a hundred of them should cost the template little."""
+    response = sitemap_views.index(request, **kwargs)
+    iso = {}
+    response.context_data["sitemaps"] = [
+        (
+            entry.location,
+            entry.last_mod and iso.setdefault(entry.last_mod, entry.last_mod.isoformat()),
+        )
+        for entry in response.context_data["sitemaps"]
+    ]
+    return response

@@ -1,7 +1,7 @@
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path, register_converter
 
-from posts import converters, feeds, views
+from posts import converters, feeds, sitemaps, views
 from posts.sitemaps import SITEMAPS
 
 app_name = "posts"
@@ -16,7 +16,7 @@ urlpatterns = [
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path(
         "sitemap.xml",
-        sitemap_views.index,
+        sitemaps.index,
         {"sitemaps": SITEMAPS, "sitemap_url_name": "posts:sitemap_section"},
         name="sitemap",
     ),

@@ -126,19 +126,18 @@ def archive_months():
 
 
 def archive(request):
-    # Years only: the page stays as light with a hundred years of posts as with one; each
-    # year's page lists its months.
-    years = remembered(
-        "archive-years",
-        lambda: [
-            {
-                "year": year,
-                "count": sum(row["count"] for row in months),
+    # Years only, each year's page lists its months; remembered as the text the page shows,
+    # so that a hundred years cost little more than one.
+    def year_rows():
+        for year, months in groupby(archive_months(), key=lambda row: row["month"].year):
+            count = sum(row["count"] for row in months)
+            yield {
+                "year": str(year),
+                "posts": f"{count} post{'s' if count != 1 else ''}",
                 "url": reverse("posts:archive_year", args=[year]),
             }
-            for year, months in groupby(archive_months(), key=lambda row: row["month"].year)
-        ],
-    )
+
+    years = remembered("archive-year-rows", lambda: list(year_rows()))
     return render(request, "posts/archive.html", {"years": years})
 
 

@@ -54,7 +54,7 @@ def blog_posting(context, post, resources, series_places):
         "dateModified": post.last_changed.isoformat(),
         "author": {
             "@type": "Person",
-            "name": post.author.get_full_name() or post.author.get_username(),
+            "name": post.author_name,
         },
         "keywords": sorted(tag.name for tag in post.tag_list),
         "wordCount": len(post.body.split()),
