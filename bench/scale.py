@@ -3,7 +3,7 @@
 Usage: .venv/bin/python bench/scale.py [--small 1000] [--large 100000] [--keep]
 
 Fills two PostgreSQL databases with `manage.py generate_posts`, measures each page uncached
-with Django's test client (queries, median time of 20 requests), and compares the sizes: a
+with Django's test client (queries, median time of 60 requests), and compares the sizes: a
 page passes with the same number of queries and at most twice the time. Under the table it
 lists the sequential scans of big tables that the large database's queries plan. --keep
 leaves the databases for the next run, which reuses them while their post counts match.
@@ -27,7 +27,7 @@ import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVER = "postgres://root@127.0.0.1:5432"
-WARMUPS, RUNS = 3, 20
+WARMUPS, RUNS = 3, 60  # pages of a millisecond or two need many runs for a steady median
 MAX_RATIO = 2.0
 BIG_TABLES = (
     "posts_post",
