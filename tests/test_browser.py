@@ -6,6 +6,8 @@ reason the browser is started per test, not per module: pytest-django flushes th
 in this thread after every `live_server` test, and that flush must run after the browser stops.
 """
 
+import threading
+import time
 from io import StringIO
 
 import feedparser
@@ -21,6 +23,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
+    "--disable-dev-shm-usage",
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
@@ -49,6 +52,17 @@ def browser(demo_site, live_server):
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+    wait_for_live_server_requests()
+
+
+def wait_for_live_server_requests(seconds=10):
+    """Requests the browser left in flight (a live preview, say) finish before pytest-django
+    flushes the database, which the in-memory SQLite server shares with this thread."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and any(
+        thread.name.endswith("(process_request_thread)") for thread in threading.enumerate()
+    ):
+        time.sleep(0.02)
 
 
 class PageProblems:
