@@ -1,5 +1,6 @@
 """Search: what readers find, how it is ranked and marked, and that hostile queries are safe."""
 
+import time
 from datetime import timedelta
 from io import StringIO
 
@@ -267,3 +268,28 @@ def test_a_word_in_very_many_posts_ranks_the_newest_of_them(client, make_post, m
         "Post 2",
     ]
     assert "More than 3 posts match “prebiotics”" in response.content.decode()
+
+
+def test_search_follows_unpublishing_and_publishing_again(client, make_post):
+    post = make_post(title="Back and forth", body="Notes on akkermansia.")
+    post.status = Post.Status.DRAFT
+    post.save()
+    assert found_titles(client, "akkermansia") == []
+    post.status = Post.Status.PUBLISHED
+    post.save()
+    assert found_titles(client, "akkermansia") == ["Back and forth"]
+
+
+def test_a_post_unpublished_behind_the_index_is_not_shown(client, make_post):
+    make_post(title="Still public", body="Lactobacillus here.")
+    hidden = make_post(title="Hidden", body="Lactobacillus there.")
+    Post.objects.filter(pk=hidden.pk).update(status=Post.Status.DRAFT)  # no save: no reindex
+    assert found_titles(client, "lactobacillus") == ["Still public"]
+
+
+def test_a_scheduled_post_is_found_once_its_time_comes(client, make_post):
+    soon = timezone.now().replace(microsecond=0) + timedelta(seconds=2)
+    make_post(title="Scheduled", body="Notes on butyrate.", published_at=soon)
+    assert found_titles(client, "butyrate") == []
+    time.sleep(max(0, (soon - timezone.now()).total_seconds()) + 0.1)
+    assert found_titles(client, "butyrate") == ["Scheduled"]
