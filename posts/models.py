@@ -12,7 +12,6 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.dispatch import receiver
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.text import Truncator, slugify
@@ -20,6 +19,7 @@ from PIL import Image as PillowImage
 from taggit.managers import TaggableManager
 from taggit.models import Tag, TaggedItemBase
 
+from posts.addresses import slug_address
 from posts.links import LinkResolver
 from posts.page_cache import content_changed
 from posts.rendering import (
@@ -77,7 +77,7 @@ class Series(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return reverse("posts:series", kwargs={"slug": self.slug})
+        return slug_address("posts:series", self.slug)
 
     @property
     def summary(self):
@@ -240,7 +240,7 @@ class Post(models.Model):
                 linker.rerender()
 
     def get_absolute_url(self):
-        return reverse("posts:post", kwargs={"slug": self.slug})
+        return slug_address("posts:post", self.slug)
 
     @property
     def author_name(self):
