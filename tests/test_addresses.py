@@ -5,7 +5,7 @@ from django.template import Context, Template
 from django.urls import clear_script_prefix, reverse, set_script_prefix
 from taggit.models import Tag
 
-from posts.addresses import slug_address
+from posts.addresses import SITE_PAGES, site_links, slug_address
 
 ASCII_SLUGS = ["gut-brain-axis", "a_b-9", "0-slug-placeholder-0"]
 # Tags' slugs may keep letters beyond ASCII, which the address quotes.
@@ -27,10 +27,16 @@ def test_slug_addresses_are_what_reverse_gives(view_name, slug):
     assert slug_address(view_name, slug) == reverse(view_name, kwargs={"slug": slug})
 
 
-def test_slug_addresses_follow_the_script_prefix(script_prefix):
+def test_addresses_follow_the_script_prefix(script_prefix):
     assert slug_address("posts:post", "gut-brain-axis") == "/blog/posts/gut-brain-axis/"
+    assert site_links()["archive"] == "/blog/archive/"
     clear_script_prefix()
     assert slug_address("posts:post", "gut-brain-axis") == "/posts/gut-brain-axis/"
+    assert site_links()["archive"] == "/archive/"
+
+
+def test_site_links_are_what_reverse_gives():
+    assert site_links() == {name: reverse(f"posts:{name}") for name in SITE_PAGES}
 
 
 def test_tag_address_filter():
