@@ -4,13 +4,15 @@ Both rank title matches above summary and tag matches, and those above body matc
 return a snippet of the body with the matched words marked.
 """
 
+import json
 import re
 from collections import defaultdict
 from collections.abc import Sequence
 
-from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchVector
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, OuterRef, Subquery
+from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
@@ -47,24 +49,66 @@ def search(query):
     does."""
     query = clean_query(query)
     if connection.vendor == "postgresql":
-        return RankedPosts(_postgresql_ranked_ids(_tsquery(query)))
+        return RankedPosts(_postgresql_ranked_ids(query))
     return RankedPosts(_fts5_ranked_ids(fts5_query(query)))
 
 
-def _postgresql_ranked_ids(terms):
+def _postgresql_ranked_ids(query):
     # The ids alone, found and ranked once: counting and paging them costs no second search.
-    newest = (
+    terms = _tsquery(query)
+    if _matches_are_common(terms):
+        newest = _newest_through_posts(terms)
+    else:
+        newest = _newest_through_entries(terms)
+    newest_sql, params = newest.query.sql_with_params()
+    # Ranked outside the query that picks the newest: ranking reads each match's whole vector.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT post_id FROM ({newest_sql}) AS newest ORDER BY "
+            "ts_rank(vector, websearch_to_tsquery(%s::regconfig, %s)) DESC, "
+            "published_at DESC, post_id DESC",
+            [*params, CONFIG, query],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _matches_are_common(terms):
+    """Whether walking the newest posts, checking each, finds CANDIDATES matches sooner than
+    visiting every match: it visits about CANDIDATES * entries / matches posts. Estimated by
+    PostgreSQL's planner from its statistics of the index, without running the search."""
+    matching_sql, params = (
+        SearchEntry.objects.filter(vector=terms).values("pk").query.sql_with_params()
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {matching_sql}", params)
+        plan = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [SearchEntry._meta.db_table]
+        )
+        entries = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    matches = plan[0]["Plan"]["Plan Rows"]
+    # A table never analysed has no estimate (-1): visiting every match costs what they number.
+    return entries > 0 and matches * matches > CANDIDATES * entries
+
+
+def _newest_through_posts(terms):
+    return (
         Post.objects.published()
         .filter(search_entry__vector=terms)
         .order_by("-published_at", "-id")
-        .values("pk")[:CANDIDATES]
+        .values("published_at", post_id=F("id"), vector=F("search_entry__vector"))[:CANDIDATES]
     )
-    ranked = (
-        SearchEntry.objects.filter(post__in=newest)
-        .annotate(rank=SearchRank(F("vector"), terms))
-        .order_by("-rank", "-post__published_at", "-post_id")
+
+
+def _newest_through_entries(terms):
+    # The index's own copy of the publication time spares a visit to each match's post.
+    return (
+        SearchEntry.objects.filter(vector=terms, published_at__lte=timezone.now())
+        .order_by("-published_at", "-post_id")
+        .values("post_id", "published_at", "vector")[:CANDIDATES]
     )
-    return list(ranked.values_list("post_id", flat=True))
 
 
 def _fts5_ranked_ids(terms):
@@ -99,7 +143,10 @@ class RankedPosts(Sequence):
         if not isinstance(index, slice):
             return self[slice(index, index + 1 or None)][0]
         ids = self.ids[index]
-        posts = {post.pk: post for post in Post.objects.filter(pk__in=ids).for_listing()}
+        # published() again: the index may lag behind a change made around save().
+        posts = {
+            post.pk: post for post in Post.objects.published().filter(pk__in=ids).for_listing()
+        }
         return [posts[pk] for pk in ids if pk in posts]
 
 
@@ -168,32 +215,52 @@ def index_posts(post_ids):
     tagged = TaggedPost.objects.filter(content_object__in=post_ids)
     for post_id, name in tagged.values_list("content_object", "tag__name"):
         tag_names[post_id].append(name)
-    posts = Post.objects.filter(pk__in=post_ids).values_list("pk", "title", "summary", "body_html")
-    documents = {
-        pk: (title, summary, " ".join(sorted(tag_names[pk])), plain_text(body_html))
-        for pk, title, summary, body_html in posts
-    }
+    posts = Post.objects.filter(pk__in=post_ids).values_list(
+        "pk", "title", "summary", "body_html", "status", "published_at"
+    )
+    documents, publication = {}, {}
+    for pk, title, summary, body_html, status, published_at in posts:
+        documents[pk] = (title, summary, " ".join(sorted(tag_names[pk])), plain_text(body_html))
+        publication[pk] = published_at if status == Post.Status.PUBLISHED else None
     if connection.vendor == "postgresql":
-        _index_postgres(documents)
+        _index_postgres(documents, publication)
     elif connection.vendor == "sqlite":
         _index_sqlite(post_ids, documents)
 
 
-def _index_postgres(documents):
+def _index_postgres(documents, publication):
     SearchEntry.objects.bulk_create(
         [
-            SearchEntry(post_id=pk, title=title, summary=summary, tags=tags, body=escape(body))
+            SearchEntry(
+                post_id=pk,
+                title=title,
+                summary=summary,
+                tags=tags,
+                body=escape(body),
+                published_at=publication[pk],
+            )
             for pk, (title, summary, tags, body) in documents.items()
         ],
         update_conflicts=True,
         unique_fields=["post"],
-        update_fields=["title", "summary", "tags", "body"],
+        update_fields=["title", "summary", "tags", "body", "published_at"],
     )
     SearchEntry.objects.filter(post_id__in=documents).update(
         vector=SearchVector("title", weight="A", config=CONFIG)
         + SearchVector("summary", "tags", weight="B", config=CONFIG)
         + SearchVector("body", weight="C", config=CONFIG)
     )
+
+
+def index_publication(post_ids):
+    """Copy these posts' publication times to their entries (PostgreSQL): after a save, or a
+    bulk change of status or time."""
+    if connection.vendor != "postgresql":
+        return
+    published = Post.objects.filter(pk=OuterRef("post_id"), status=Post.Status.PUBLISHED).values(
+        "published_at"
+    )
+    SearchEntry.objects.filter(post_id__in=list(post_ids)).update(published_at=Subquery(published))
 
 
 def _index_sqlite(post_ids, documents):

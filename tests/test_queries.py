@@ -1,6 +1,7 @@
 """Public pages run a fixed number of queries, however much content there is."""
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from posts.models import Resource, Series, SeriesPart
@@ -28,7 +29,10 @@ EXPECTED_QUERIES = {
     "archive": 2,  # month counts, next
     "archive_year": 5,  # count, next, month counts, posts with authors, their tags
     "archive_month": 4,  # count, next, posts with authors, their tags
-    "search": 4,  # ranked ids of the matches, a page of them with authors, tags, snippets
+    # ranked ids of the matches, a page of them with authors, tags, snippets; on PostgreSQL
+    # first the planner's estimate of the matches and the size of the index, which choose how
+    # to find the newest of them
+    "search": {"sqlite": 4, "postgresql": 6},
 }
 
 
@@ -69,7 +73,10 @@ def test_public_pages_run_a_constant_number_of_queries(
 ):
     """The count is the same with 1 post and with 50 posts of 5 tags each."""
     url = urls_for(site)[page]
-    with django_assert_num_queries(EXPECTED_QUERIES[page]):
+    expected = EXPECTED_QUERIES[page]
+    if isinstance(expected, dict):
+        expected = expected[connection.vendor]
+    with django_assert_num_queries(expected):
         response = client.get(url)
     content = response.content.decode()
     count = len(site)
