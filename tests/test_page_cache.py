@@ -258,6 +258,11 @@ def test_a_corrupt_or_foreign_entry_is_never_served(client, post, caplog):
     assert "Latest posts" in client.get("/").content.decode()
     cache.set(home_key, ("gutbrain-page-1",))
     assert "Latest posts" in client.get("/").content.decode()
+    stored_format, _, version, expires, _ = cache.get(post_key)
+    cache.set(home_key, (stored_format, home_key, version, expires, "<h1>Forged</h1>"))
+    with caplog.at_level(logging.WARNING, logger="gutbrain.page_cache"):
+        assert "Latest posts" in client.get("/").content.decode()
+    assert "holds a str, not a page" in caplog.text
 
 
 def test_pages_are_served_from_the_database_when_redis_does_not_answer(
