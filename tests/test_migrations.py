@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
@@ -65,3 +67,35 @@ def test_tags_move_to_tagged_posts_and_back():
         for item in TaggedItem.objects.filter(content_type__model="post")
     }
     assert back == moved
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="search entries are PostgreSQL's")
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("back_to_latest")
+def test_search_entries_get_their_posts_publication_times():
+    """Entries of published posts, scheduled ones too, take the post's time; drafts' none.
+    The table keeps its rows narrow from then on."""
+    apps = migrate([("posts", "0013_order_by_post_column")])
+    User = apps.get_model("auth", "User")
+    Post = apps.get_model("posts", "Post")
+    SearchEntry = apps.get_model("posts", "SearchEntry")
+    author = User.objects.create(username="writer")
+    now = timezone.now().replace(microsecond=0)
+    times = {"public": now, "scheduled": now + timedelta(days=1), "draft": now}
+    for slug, published_at in times.items():
+        post = Post.objects.create(
+            title=slug,
+            slug=slug,
+            author=author,
+            status="draft" if slug == "draft" else "published",
+            published_at=published_at,
+        )
+        SearchEntry.objects.create(post=post, title=slug, summary="", tags="", body="x" * 5000)
+
+    apps = migrate([("posts", "0014_search_entry_publication_time")])
+    SearchEntry = apps.get_model("posts", "SearchEntry")
+    copied = dict(SearchEntry.objects.values_list("post__slug", "published_at"))
+    assert copied == {"public": now, "scheduled": times["scheduled"], "draft": None}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'posts_searchentry'")
+        assert cursor.fetchone()[0] == ["toast_tuple_target=128"]
