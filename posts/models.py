@@ -9,7 +9,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
-from django.db import models, transaction
+from django.db import connections, models, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.dispatch import receiver
 from django.utils import timezone
@@ -107,15 +107,21 @@ class PostQuerySet(models.QuerySet):
 
     def update(self, **kwargs):
         # Bulk changes skip save() and its signals; pages built before them must go.
-        publication_changes = {"status", "published_at"} & kwargs.keys()
-        if publication_changes:
-            changing = list(self.values_list("pk", flat=True))
-        rows = super().update(**kwargs)
-        content_changed()
-        if publication_changes:
+        publication = {"status", "published_at"} & kwargs.keys()
+        if publication and connections[self.db].vendor == "postgresql":
             from posts.search import index_publication  # search builds on these models
 
-            index_publication(changing)
+            # Search entries keep a copy of publication times: change both together, the
+            # rows held until then, and retire pages only once both are done.
+            with transaction.atomic(using=self.db):
+                changing = list(self.select_for_update().values_list("pk", flat=True))
+                # QuerySet's own update: this one would start over.
+                rows = models.QuerySet.update(self.filter(pk__in=changing), **kwargs)
+                index_publication(changing)
+                content_changed()
+            return rows
+        rows = super().update(**kwargs)
+        content_changed()
         return rows
 
     def touch(self):

@@ -89,7 +89,8 @@ def _matches_are_common(terms):
     if isinstance(plan, str):
         plan = json.loads(plan)
     matches = plan[0]["Plan"]["Plan Rows"]
-    # A table never analysed has no estimate (-1): visiting every match costs what they number.
+    # Before its first analysis the table has no size (reltuples 0, or -1): the matches are
+    # then found through the index, which costs no more than there are matches.
     return entries > 0 and matches * matches > CANDIDATES * entries
 
 
@@ -103,7 +104,8 @@ def _newest_through_posts(terms):
 
 
 def _newest_through_entries(terms):
-    # The index's own copy of the publication time spares a visit to each match's post.
+    # The index's own copy of the publication time spares a visit to each match's post. It is
+    # null unless the post is published: this is published(), for entries.
     return (
         SearchEntry.objects.filter(vector=terms, published_at__lte=timezone.now())
         .order_by("-published_at", "-post_id")
@@ -131,7 +133,8 @@ def _fts5_ranked_ids(terms):
 
 class RankedPosts(Sequence):
     """Posts in the order of a list of their ids, loaded (with authors and tags) a page at a
-    time."""
+    time. A post unpublished behind the index's back (not through save() or update()) is
+    counted until its entry is next written, but never shown."""
 
     def __init__(self, ids):
         self.ids = ids
@@ -253,8 +256,8 @@ def _index_postgres(documents, publication):
 
 
 def index_publication(post_ids):
-    """Copy these posts' publication times to their entries (PostgreSQL): after a save, or a
-    bulk change of status or time."""
+    """Copy these posts' publication times to their entries (PostgreSQL), after a bulk update
+    of status or time: saves copy them with the rest of the post."""
     if connection.vendor != "postgresql":
         return
     published = Post.objects.filter(pk=OuterRef("post_id"), status=Post.Status.PUBLISHED).values(

@@ -6,9 +6,11 @@ from django.db import migrations, models
 def copy_publication_times(apps, schema_editor):
     """Each published post's time into its search entry, as posts.search indexes it on save.
 
-    The table also keeps rows narrow: text and vectors longer than a line go to its TOAST
-    table, so that a search visits few pages to pick the newest of its matches (the rewrite of
-    every row below moves what is there already)."""
+    Entries written from now on are also kept short when longer than PostgreSQL's TOAST
+    threshold (about 2 kB, most entries are): their text and vector go to the TOAST table, so
+    that a search visits few pages to pick the newest of its matches. Entries already there
+    keep their size until they are next written: on their post's next save, or all at once
+    with `manage.py rebuild_search_index`."""
     if schema_editor.connection.vendor != "postgresql":
         return  # search entries exist only on PostgreSQL
     schema_editor.execute("ALTER TABLE posts_searchentry SET (toast_tuple_target = 128)")
@@ -20,6 +22,11 @@ def copy_publication_times(apps, schema_editor):
     SearchEntry.objects.using(schema_editor.connection.alias).update(
         published_at=models.Subquery(published.values("published_at"))
     )
+
+
+def keep_rows_whole(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("ALTER TABLE posts_searchentry RESET (toast_tuple_target)")
 
 
 class Migration(migrations.Migration):
@@ -34,5 +41,5 @@ class Migration(migrations.Migration):
             name='published_at',
             field=models.DateTimeField(null=True),
         ),
-        migrations.RunPython(copy_publication_times, migrations.RunPython.noop),
+        migrations.RunPython(copy_publication_times, keep_rows_whole),
     ]
