@@ -5,7 +5,7 @@ import functools
 import logging
 import time
 
-from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient, RedisSerializer
 from redis.exceptions import RedisError
 
 logger = logging.getLogger("gutbrain.cache")
@@ -42,11 +42,24 @@ def _tolerant(name, fallback):
     return tolerant
 
 
+class TolerantSerializer(RedisSerializer):
+    """A value that cannot be read back, written by something else or pickled by another
+    version of a class, is a miss rather than an error on every page that reads it."""
+
+    def loads(self, data):
+        try:
+            return super().loads(data)
+        except Exception as error:  # unpickling can raise almost any exception
+            logger.warning("Ignored a cache value that cannot be read: %r", error)
+            return None
+
+
 class SharedClientRedisCacheClient(RedisCacheClient):
     """Django makes a redis client, with its table of reply parsers, for every command: a
     third of a cached page's cost. A client is safe to share; keep one per connection pool."""
 
     def __init__(self, *args, **kwargs):
+        kwargs.setdefault("serializer", TolerantSerializer)
         super().__init__(*args, **kwargs)
         self._clients = {}
 

@@ -18,6 +18,7 @@ import math
 import uuid
 from urllib.parse import urlencode
 
+import django
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
@@ -59,8 +60,9 @@ CONDITIONAL_HEADERS = {
     "HTTP_IF_MODIFIED_SINCE",
     "HTTP_IF_UNMODIFIED_SINCE",
 }
-# Stored with each page, so that an entry written by anything else is never served.
-ENTRY_FORMAT = "gutbrain-page-2"
+# Part of each page's key and stored with it, so that an entry written by anything else is
+# never served. Pages are kept as Django's response objects: another version's go unread.
+ENTRY_FORMAT = f"gutbrain-page-2-django-{django.get_version()}"
 
 
 def content_version():
@@ -125,14 +127,22 @@ def remembered(name, compute):
     return value
 
 
-@functools.lru_cache(maxsize=4096)
 def is_cached_view(path, urlconf):
-    """Whether the page at `path` is one of CACHED_VIEWS, remembered per path: every request
-    asks, and resolving is the dearest part of the answer."""
+    """Whether the page at `path` is one of CACHED_VIEWS. Every request asks, and resolving
+    is the dearest part of the answer: it is remembered for paths of a usual length."""
+    if len(path) > 200:
+        return _resolves_to_cached_view(path, urlconf)
+    return _remembered_resolves_to_cached_view(path, urlconf)
+
+
+def _resolves_to_cached_view(path, urlconf):
     try:
         return resolve(path, urlconf).view_name in CACHED_VIEWS
     except Resolver404:
         return False
+
+
+_remembered_resolves_to_cached_view = functools.lru_cache(maxsize=4096)(_resolves_to_cached_view)
 
 
 class PageCacheMiddleware:
@@ -180,7 +190,7 @@ class PageCacheMiddleware:
         compressed = "gzip" in request.META.get("HTTP_ACCEPT_ENCODING", "")
         address = f"{request.scheme}://{request.get_host()}{request.path}?{parameters}"
         digest = hashlib.sha256(address.encode()).hexdigest()
-        return f"pages:{'gz' if compressed else 'id'}:{digest}"
+        return f"pages:{ENTRY_FORMAT}:{'gz' if compressed else 'id'}:{digest}"
 
     @staticmethod
     def storable(response):

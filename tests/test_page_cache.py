@@ -263,6 +263,13 @@ def test_a_corrupt_or_foreign_entry_is_never_served(client, post, caplog):
     with caplog.at_level(logging.WARNING, logger="gutbrain.page_cache"):
         assert "Latest posts" in client.get("/").content.decode()
     assert "holds a str, not a page" in caplog.text
+    # Bytes that do not unpickle, such as a response pickled by another version of Django.
+    redis.Redis.from_url(REDIS_URL).set(cache.make_key(home_key), b"\x80\x05\x95garbage")
+    with caplog.at_level(logging.WARNING, logger="gutbrain.cache"):
+        response = client.get("/")
+    assert response.status_code == 200
+    assert "Latest posts" in response.content.decode()
+    assert "Ignored a cache value that cannot be read" in caplog.text
 
 
 def test_pages_are_served_from_the_database_when_redis_does_not_answer(
