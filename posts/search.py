@@ -4,7 +4,6 @@ Both rank title matches above summary and tag matches, and those above body matc
 return a snippet of the body with the matched words marked.
 """
 
-import json
 import re
 from collections import defaultdict
 from collections.abc import Sequence
@@ -86,8 +85,6 @@ def _matches_are_common(terms):
             "SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [SearchEntry._meta.db_table]
         )
         entries = cursor.fetchone()[0]
-    if isinstance(plan, str):
-        plan = json.loads(plan)
     matches = plan[0]["Plan"]["Plan Rows"]
     # Before its first analysis the table has no size (reltuples 0, or -1): the matches are
     # then found through the index, which costs no more than there are matches.
