@@ -215,40 +215,32 @@ def index_posts(post_ids):
     tagged = TaggedPost.objects.filter(content_object__in=post_ids)
     for post_id, name in tagged.values_list("content_object", "tag__name"):
         tag_names[post_id].append(name)
-    posts = Post.objects.filter(pk__in=post_ids).values_list(
-        "pk", "title", "summary", "body_html", "status", "published_at"
-    )
-    documents, publication = {}, {}
-    for pk, title, summary, body_html, status, published_at in posts:
-        documents[pk] = (title, summary, " ".join(sorted(tag_names[pk])), plain_text(body_html))
-        publication[pk] = published_at if status == Post.Status.PUBLISHED else None
+    posts = Post.objects.filter(pk__in=post_ids).values_list("pk", "title", "summary", "body_html")
+    documents = {
+        pk: (title, summary, " ".join(sorted(tag_names[pk])), plain_text(body_html))
+        for pk, title, summary, body_html in posts
+    }
     if connection.vendor == "postgresql":
-        _index_postgres(documents, publication)
+        _index_postgres(documents)
     elif connection.vendor == "sqlite":
         _index_sqlite(post_ids, documents)
 
 
-def _index_postgres(documents, publication):
+def _index_postgres(documents):
     SearchEntry.objects.bulk_create(
         [
-            SearchEntry(
-                post_id=pk,
-                title=title,
-                summary=summary,
-                tags=tags,
-                body=escape(body),
-                published_at=publication[pk],
-            )
+            SearchEntry(post_id=pk, title=title, summary=summary, tags=tags, body=escape(body))
             for pk, (title, summary, tags, body) in documents.items()
         ],
         update_conflicts=True,
         unique_fields=["post"],
-        update_fields=["title", "summary", "tags", "body", "published_at"],
+        update_fields=["title", "summary", "tags", "body"],
     )
     SearchEntry.objects.filter(post_id__in=documents).update(
         vector=SearchVector("title", weight="A", config=CONFIG)
         + SearchVector("summary", "tags", weight="B", config=CONFIG)
-        + SearchVector("body", weight="C", config=CONFIG)
+        + SearchVector("body", weight="C", config=CONFIG),
+        published_at=_publication_time(),
     )
 
 
@@ -257,10 +249,13 @@ def index_publication(post_ids):
     of status or time: saves copy them with the rest of the post."""
     if connection.vendor != "postgresql":
         return
-    published = Post.objects.filter(pk=OuterRef("post_id"), status=Post.Status.PUBLISHED).values(
-        "published_at"
-    )
-    SearchEntry.objects.filter(post_id__in=list(post_ids)).update(published_at=Subquery(published))
+    SearchEntry.objects.filter(post_id__in=list(post_ids)).update(published_at=_publication_time())
+
+
+def _publication_time():
+    """An entry's copy of its post's publication time: null unless the post is published."""
+    published = Post.objects.filter(pk=OuterRef("post_id"), status=Post.Status.PUBLISHED)
+    return Subquery(published.values("published_at"))
 
 
 def _index_sqlite(post_ids, documents):
