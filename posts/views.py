@@ -130,18 +130,17 @@ def archive_months():
 
 
 def archive(request):
-    # Years only, each year's page lists its months; remembered as the text the page shows,
-    # so that a hundred years cost little more than one.
+    # Years only, each year's page lists its months; remembered, so that a hundred years cost
+    # little more than one.
     def year_rows():
         for year, months in groupby(archive_months(), key=lambda row: row["month"].year):
-            count = sum(row["count"] for row in months)
             yield {
-                "year": str(year),
-                "posts": f"{count} post{'s' if count != 1 else ''}",
+                "year": year,
+                "count": sum(row["count"] for row in months),
                 "url": reverse("posts:archive_year", args=[year]),
             }
 
-    years = remembered("archive-year-rows", lambda: list(year_rows()))
+    years = remembered("archive-year-counts", lambda: list(year_rows()))
     return render(request, "posts/archive.html", {"years": years})
 
 
