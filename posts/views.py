@@ -42,14 +42,15 @@ def home(request):
 
 
 def post_detail(request, slug):
-    with_author = Post.objects.select_related("author")
+    post = Post.public_page(slug)
     unpublished = False
-    try:
-        post = with_author.published().get(slug=slug)
-    except Post.DoesNotExist:
+    if post is None and request.user.is_staff:
         # Staff read drafts and scheduled posts at their future address, marked as such.
-        post = with_author.filter(slug=slug).first() if request.user.is_staff else None
-        unpublished = post is not None
+        post = Post.objects.select_related("author").filter(slug=slug).first()
+        if post is not None:
+            unpublished = True
+            post.tag_list = list(post.tags.all())
+            post.resource_list = post.cited_resources()
     if post is None:
         # A renamed post answers at its old addresses, straight to the current one.
         previous = get_object_or_404(
@@ -58,9 +59,6 @@ def post_detail(request, slug):
             post__in=Post.objects.published(),
         )
         return redirect(previous.post, permanent=True)
-    # One post's tags cost less through its manager than prefetched; resources come with
-    # their citations, below.
-    post.tag_list = list(post.tags.all())
     if unpublished:
         surroundings = post.surroundings()
     else:
@@ -72,7 +70,7 @@ def post_detail(request, slug):
         {
             "post": post,
             "unpublished": unpublished,
-            "resources": post.cited_resources(),
+            "resources": post.resource_list,
             **surroundings,
         },
     )
