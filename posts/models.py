@@ -258,7 +258,7 @@ class Post(models.Model):
     @classmethod
     def public_page(cls, slug, using="default"):
         """The published post at `slug` as its page shows it, or None: with its author, its
-        tags as `tag_list` and its cited resources as `resources`. Three plain queries,
+        tags as `tag_list` and its cited resources as `resource_list`. Three plain queries,
         written out: building and compiling them through the ORM cost more than everything
         else an uncached page does but render."""
         connection = connections[using]
