@@ -255,47 +255,6 @@ class Post(models.Model):
     def get_absolute_url(self):
         return slug_address("posts:post", self.slug)
 
-    @classmethod
-    def public_page(cls, slug, using="default"):
-        """The published post at `slug` as its page shows it, or None: with its author, its
-        tags as `tag_list` and its cited resources as `resource_list`. Three plain queries,
-        written out: building and compiling them through the ORM cost more than everything
-        else an uncached page does but render."""
-        connection = connections[using]
-        author_model = cls._meta.get_field("author").related_model
-        now = cls._meta.get_field("published_at").get_db_prep_value(timezone.now(), connection)
-        found = cls.objects.using(using).raw(
-            "SELECT post.*, author.username AS author_username,"
-            " author.first_name AS author_first_name, author.last_name AS author_last_name"
-            f" FROM {cls._meta.db_table} post"
-            f" JOIN {author_model._meta.db_table} author ON author.id = post.author_id"
-            " WHERE post.slug = %s AND post.status = %s AND post.published_at <= %s",
-            [slug, cls.Status.PUBLISHED, now],
-        )
-        post = next(iter(found), None)
-        if post is None:
-            return None
-        post.author = author_model.from_db(
-            using,
-            ["id", "username", "first_name", "last_name"],
-            [post.author_id, post.author_username, post.author_first_name, post.author_last_name],
-        )
-        post.tag_list = list(
-            Tag.objects.using(using).raw(
-                f"SELECT tag.* FROM {Tag._meta.db_table} tag"
-                f" JOIN {TaggedPost._meta.db_table} item ON item.tag_id = tag.id"
-                " WHERE item.content_object_id = %s",
-                [post.pk],
-            )
-        )
-        post.resource_list = post.cited_resources(
-            Resource.objects.using(using).raw(
-                f"SELECT * FROM {Resource._meta.db_table} WHERE post_id = %s ORDER BY number",
-                [post.pk],
-            )
-        )
-        return post
-
     @property
     def author_name(self):
         """How the post names its author: full name, else user name."""

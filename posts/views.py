@@ -17,6 +17,7 @@ from posts.links import site_origin
 from posts.models import Post, PreviousSlug, Series
 from posts.page_cache import remembered
 from posts.pagination import FromBothEnds
+from posts.post_page import public_post
 from posts.search import CANDIDATES as search_candidates
 from posts.search import clean_query, snippets
 from posts.search import search as find_posts
@@ -42,7 +43,7 @@ def home(request):
 
 
 def post_detail(request, slug):
-    post = Post.public_page(slug)
+    post = public_post(slug)
     unpublished = False
     if post is None and request.user.is_staff:
         # Staff read drafts and scheduled posts at their future address, marked as such.

@@ -1,0 +1,82 @@
+"""The post page's own data, read in one query: every field as stored, on both databases."""
+
+import json
+import re
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from posts.models import Post, Resource
+from posts.post_page import public_post
+
+pytestmark = pytest.mark.django_db
+
+AWKWARD = "Quotes \" and ' , a backslash \\ , </script> , “curly” and ünïcödé \u2028 end"
+
+
+def test_tags_and_resources_come_whole_and_in_order(make_post):
+    post = make_post(title="Cited", body="See [#2], then [#1] and [#2].", tags=[AWKWARD, "Gut"])
+    for number in (3, 1, 2):  # stored out of order
+        Resource.objects.create(
+            post=post,
+            number=number,
+            title=f"{AWKWARD} {number}",
+            authors="O'Brien, A.",
+            year=2000 + number,
+            doi=f"10.1000/x{number}",
+            pmid=str(number),
+        )
+
+    page = public_post(post.slug)
+
+    assert page.author_name == "Ada Writer"
+    assert sorted(tag.name for tag in page.tag_list) == sorted([AWKWARD, "Gut"])
+    assert {tag.slug for tag in page.tag_list} == set(post.tags.values_list("slug", flat=True))
+    stored = list(post.resources.order_by("number"))
+    assert [vars_of(r) for r in page.resource_list] == [vars_of(r) for r in stored]
+    assert [len(r.citation_ids) for r in page.resource_list] == [1, 2, 0]
+    assert [r.citation_ids for r in page.resource_list] == [
+        r.citation_ids for r in post.cited_resources()
+    ]
+
+
+def vars_of(resource):
+    return {field.attname: getattr(resource, field.attname) for field in Resource._meta.fields}
+
+
+def test_a_post_without_tags_or_resources_has_empty_lists(make_post, client):
+    post = make_post(title="Bare")
+    page = public_post(post.slug)
+    assert (page.tag_list, page.resource_list) == ([], [])
+    content = client.get(post.get_absolute_url()).content.decode()
+    assert "Bare" in content
+    assert 'class="tags"' not in content and "resources-heading" not in content
+
+
+def test_the_page_shows_awkward_text_escaped_and_data_intact(make_post, client):
+    post = make_post(title="Awkward", tags=[AWKWARD])
+    Resource.objects.create(post=post, number=1, title=AWKWARD)
+    content = client.get(post.get_absolute_url()).content.decode()
+    assert "</script> ," not in content  # escaped everywhere, the JSON-LD included
+    [ld] = re.findall(r'<script type="application/ld\+json">(.*?)</script>', content, re.S)
+    data = json.loads(ld)
+    assert data["keywords"] == [AWKWARD]
+    assert data["citation"][0]["name"] == AWKWARD
+
+
+def test_only_a_published_post_whose_time_has_come(make_post):
+    post = make_post(title="Here")
+    assert public_post(post.slug).pk == post.pk
+    assert public_post("another-address") is None
+    Post.objects.filter(pk=post.pk).update(published_at=timezone.now() + timedelta(hours=2))
+    assert public_post(post.slug) is None
+    Post.objects.filter(pk=post.pk).update(status=Post.Status.DRAFT, published_at=None)
+    assert public_post(post.slug) is None
+
+
+def test_the_author_is_named_as_the_user_is(make_post):
+    user = get_user_model().objects.create_user(username="plain")
+    post = make_post(author=user)
+    assert public_post(post.slug).author_name == "plain"
