@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
@@ -295,3 +295,14 @@ def test_remembered_counts_follow_every_change(client, make_post, settings):
     assert "2 posts" in client.get("/tags/kefir/").content.decode()
     Post.objects.filter(tags__name="Kefir").first().delete()
     assert "1 post" in client.get("/tags/kefir/").content.decode()
+
+
+def test_pages_give_times_in_the_site_time_zone(client, make_post, settings):
+    settings.TIME_ZONE = "Asia/Kolkata"  # UTC+05:30 all year
+    post = make_post(
+        title="Late in March",
+        published_at=datetime(2026, 3, 31, 20, 0, tzinfo=UTC),
+    )
+    expected = '<time datetime="2026-04-01T01:30:00+05:30">1 April 2026</time>'
+    assert expected in client.get(post.get_absolute_url()).content.decode()
+    assert expected in client.get(reverse("posts:home")).content.decode()
