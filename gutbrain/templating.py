@@ -5,11 +5,14 @@ Python once where Django's template language walks its nodes each time: the same
 a fraction of the time. The filters and functions below are Django's own, so pages format
 dates, plurals and addresses as the rest of the site does."""
 
+import datetime
+import functools
+
 from django.template import defaultfilters
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import translation
-from django.utils.timezone import template_localtime
+from django.utils.timezone import get_current_timezone, template_localtime
 from jinja2 import Environment, Undefined
 
 from posts.addresses import slug_address
@@ -18,10 +21,19 @@ from posts.structured_data import blog_posting
 
 def local_date(value, date_format=None):
     """Django's date filter, in the current time zone, as Django's templates give it."""
-    value = template_localtime(value)
-    if date_format == "c" and value:
-        return value.isoformat()  # what "c" gives, without Django's format machinery
-    return defaultfilters.date(value, date_format)
+    if not isinstance(value, datetime.date):
+        return defaultfilters.date(value, date_format)
+    # A page shows the same few dates on every request; Django's formatting of each is a good
+    # part of what rendering it costs.
+    return _formatted(value, date_format, translation.get_language(), get_current_timezone())
+
+
+@functools.lru_cache(maxsize=4096)
+def _formatted(value, date_format, language, time_zone):
+    local = template_localtime(value)
+    if date_format == "c":
+        return local.isoformat()  # what "c" gives, without Django's format machinery
+    return defaultfilters.date(local, date_format)
 
 
 def url(view_name, *args):
