@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from taggit.models import Tag
 
 from posts.models import Post, Resource
 from posts.post_page import public_post
@@ -80,3 +81,20 @@ def test_the_author_is_named_as_the_user_is(make_post):
     user = get_user_model().objects.create_user(username="plain")
     post = make_post(author=user)
     assert public_post(post.slug).author_name == "plain"
+
+
+def test_tag_and_resource_fields_survive_json_as_they_are():
+    """Tags and resources come as JSON, with no ORM converters: a field of another type (a
+    date, a decimal) would arrive as a string. Such a field needs converting in post_page."""
+    plain = {
+        "AutoField",
+        "BigAutoField",
+        "CharField",
+        "ForeignKey",
+        "IntegerField",
+        "PositiveSmallIntegerField",
+        "SlugField",
+        "URLField",
+    }
+    for model in (Tag, Resource):
+        assert {f.get_internal_type() for f in model._meta.concrete_fields} <= plain
