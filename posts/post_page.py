@@ -1,8 +1,10 @@
 """The published post a post page shows, with its author, tags and resources, in one query.
 
-Through the ORM this is three queries, and building and compiling them costs more than
-everything else an uncached post page does but render it; here the post's tags and resources
-come along as JSON arrays, each database building them with its own JSON functions."""
+Through the ORM this is three queries, and building and compiling them, then turning rows
+into models, costs more than everything else an uncached post page does. Here the post's tags
+and resources come along as JSON arrays, each database building them with its own JSON
+functions, and the one row becomes models as the ORM would make them: through the same
+converters, so that dates, JSON and ids read the same on SQLite and PostgreSQL."""
 
 import json
 
@@ -14,31 +16,32 @@ from posts.models import Post, Resource, TaggedPost
 
 # How each database gathers rows into a JSON array of objects, returned as text.
 JSON_ARRAY_OF_OBJECTS = {
-    "postgresql": ("json_agg(json_build_object({}))::text", "json_build_object"),
-    "sqlite": ("json_group_array(json_object({}))", "json_object"),
+    "postgresql": "json_agg(json_build_object({}))::text",
+    "sqlite": "json_group_array(json_object({}))",
 }
+POST_FIELDS = Post._meta.concrete_fields
+AUTHOR_FIELDS = ["id", "username", "first_name", "last_name"]
 TAG_FIELDS = ["id", "name", "slug"]
 RESOURCE_FIELDS = [field.attname for field in Resource._meta.concrete_fields]
-AUTHOR_FIELDS = ["id", "username", "first_name", "last_name"]
 
 
 def _json_rows(vendor, columns, table_alias):
-    gather, _ = JSON_ARRAY_OF_OBJECTS[vendor]
     pairs = ", ".join(f"'{column}', {table_alias}.{column}" for column in columns)
-    return gather.format(pairs)
+    return JSON_ARRAY_OF_OBJECTS[vendor].format(pairs)
 
 
 def _sql(vendor):
     author_table = Post._meta.get_field("author").related_model._meta.db_table
-    author_columns = ", ".join(f"author.{name} AS author_{name}" for name in AUTHOR_FIELDS[1:])
+    post_columns = ", ".join(f"post.{field.column}" for field in POST_FIELDS)
+    author_columns = ", ".join(f"author.{name}" for name in AUTHOR_FIELDS[1:])
     return (
-        f"SELECT post.*, {author_columns},"
+        f"SELECT {post_columns}, {author_columns},"
         f" (SELECT {_json_rows(vendor, TAG_FIELDS, 'tag')} FROM {Tag._meta.db_table} tag"
         f"  JOIN {TaggedPost._meta.db_table} item ON item.tag_id = tag.id"
-        "  WHERE item.content_object_id = post.id) AS tag_rows,"
+        "  WHERE item.content_object_id = post.id),"
         f" (SELECT {_json_rows(vendor, RESOURCE_FIELDS, 'resource')}"
         f"  FROM {Resource._meta.db_table} resource"
-        "  WHERE resource.post_id = post.id) AS resource_rows"
+        "  WHERE resource.post_id = post.id)"
         f" FROM {Post._meta.db_table} post"
         f" JOIN {author_table} author ON author.id = post.author_id"
         " WHERE post.slug = %s AND post.status = %s AND post.published_at <= %s"
@@ -48,30 +51,45 @@ def _sql(vendor):
 SQL = {vendor: _sql(vendor) for vendor in JSON_ARRAY_OF_OBJECTS}
 
 
+def _as_stored(values, connection):
+    """The post's column values as the ORM gives them to a model."""
+    values = list(values)
+    for index, field in enumerate(POST_FIELDS):
+        column = field.get_col(Post._meta.db_table)
+        converters = connection.ops.get_db_converters(column) + column.get_db_converters(
+            connection
+        )
+        for convert in converters:
+            values[index] = convert(values[index], column, connection)
+    return values
+
+
 def public_post(slug, using="default"):
     """The published post at `slug`, or None: with `author`, its tags as `tag_list` and its
     resources, with the places that cite them, as `resource_list`."""
     connection = connections[using]
     now = Post._meta.get_field("published_at").get_db_prep_value(timezone.now(), connection)
-    found = Post.objects.using(using).raw(
-        SQL[connection.vendor], [slug, Post.Status.PUBLISHED, now]
-    )
-    post = next(iter(found), None)
-    if post is None:
+    with connection.cursor() as cursor:
+        cursor.execute(SQL[connection.vendor], [slug, Post.Status.PUBLISHED, now])
+        row = cursor.fetchone()
+    if row is None:
         return None
-    post.author = Post._meta.get_field("author").related_model.from_db(
-        using,
-        AUTHOR_FIELDS,
-        [post.author_id, *(getattr(post, f"author_{name}") for name in AUTHOR_FIELDS[1:])],
+    post_values, row = row[: len(POST_FIELDS)], row[len(POST_FIELDS) :]
+    author_values, (tag_rows, resource_rows) = row[:-2], row[-2:]
+    post = Post.from_db(
+        using, [field.attname for field in POST_FIELDS], _as_stored(post_values, connection)
     )
-    # Strings and integers only: nothing for the ORM's converters to do.
+    post.author = Post._meta.get_field("author").related_model.from_db(
+        using, AUTHOR_FIELDS, [post.author_id, *author_values]
+    )
+    # Strings and integers only: nothing for converters to do.
     post.tag_list = [
         Tag.from_db(using, TAG_FIELDS, [row[name] for name in TAG_FIELDS])
-        for row in json.loads(post.tag_rows or "[]")
+        for row in json.loads(tag_rows or "[]")
     ]
     resources = [
         Resource.from_db(using, RESOURCE_FIELDS, [row[name] for name in RESOURCE_FIELDS])
-        for row in json.loads(post.resource_rows or "[]")
+        for row in json.loads(resource_rows or "[]")
     ]
     resources.sort(key=lambda resource: resource.number)
     post.resource_list = post.cited_resources(resources)

@@ -43,6 +43,18 @@ def test_tags_and_resources_come_whole_and_in_order(make_post):
     ]
 
 
+def test_the_post_reads_as_the_orm_reads_it(make_post):
+    post = make_post(title="Typed", body="See [#1] and [a gap](post:nowhere).", tags=["Gut"])
+    Resource.objects.create(post=post, number=1, title="A study")
+    expected = Post.objects.get(pk=post.pk)
+    page = public_post(post.slug)
+    for field in Post._meta.concrete_fields:
+        value, wanted = getattr(page, field.attname), getattr(expected, field.attname)
+        assert (value, type(value)) == (wanted, type(wanted)), field.name
+    assert page.citations and page.broken_links  # JSON, decoded
+    assert page.published_at.tzinfo is not None
+
+
 def vars_of(resource):
     return {field.attname: getattr(resource, field.attname) for field in Resource._meta.fields}
 
