@@ -1,15 +1,17 @@
 """Measure pages, cached and uncached, against a bare Django view served in the same run.
 
-Usage: .venv/bin/python bench/run.py [--posts 1000] [--seconds 10] [--connections 4] [PATH ...]
+Usage: .venv/bin/python bench/run.py [--posts 1000] [--seconds 5] [--rounds 3]
+                                     [--connections 4] [PATH ...]
 
 Fills a throwaway database (SQLite, or the PostgreSQL database DATABASE_URL names, empty or
 left by an earlier run) with the demo series plus `--posts` synthetic posts, then starts
 gunicorn (2 workers) twice on it: with the page cache in Redis (REDIS_URL, default
 redis://127.0.0.1:6379/13, flushed first) and with the page cache off. Each page is
 measured with wrk on both, and a bare Django view that returns a page of the same size is
-measured on each server as the ceiling. Prints requests per second, p99 latency, the
-server's CPU milliseconds per request (gunicorn workers' user and system time over the
-requests served) and the ratio to the bare view.
+measured on each server as the ceiling, in turns with the page (3 rounds; medians).
+Prints requests per second, p99 latency, the server's CPU milliseconds per request
+(gunicorn workers' user and system time over the requests served) and the ratio to the
+bare view.
 Needs wrk (Debian: apt-get install wrk) and a Redis server.
 """
 
@@ -19,6 +21,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -104,6 +107,11 @@ def measure(server, path, seconds, connections):
     return rate, p99, 1000 * cpu / max(requests, 1)
 
 
+def medians(measurements):
+    """The median of each figure (rate, p99, CPU) over rounds."""
+    return tuple(statistics.median(figures) for figures in zip(*measurements, strict=True))
+
+
 def start_server(env, workers):
     server = subprocess.Popen(
         [
@@ -149,7 +157,8 @@ def page_bytes(path):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=1000)
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("paths", nargs="*", default=DEFAULT_PATHS)
@@ -195,10 +204,17 @@ def main():
                     measure(server, path, 1, args.connections)
                 for path in args.paths:
                     bare = f"/bare/?bytes={sizes[path]}"
-                    results[name, path] = measure(server, path, args.seconds, args.connections)
-                    results[name, path, "bare"] = measure(
-                        server, bare, args.seconds, args.connections
-                    )
+                    # Page and bare view in turns, each figure the median of its rounds: a
+                    # shared machine's speed drifts by more than the differences measured.
+                    rounds = [
+                        (
+                            measure(server, path, args.seconds, args.connections),
+                            measure(server, bare, args.seconds, args.connections),
+                        )
+                        for _ in range(args.rounds)
+                    ]
+                    results[name, path] = medians(page for page, _ in rounds)
+                    results[name, path, "bare"] = medians(bare for _, bare in rounds)
             finally:
                 stop_server(server)
     finally:
@@ -206,7 +222,7 @@ def main():
 
     print(
         f"\n{args.posts} synthetic posts + demo on {engine}, gunicorn {args.workers} workers, "
-        f"wrk {args.connections} connections, {args.seconds} s each"
+        f"wrk {args.connections} connections, median of {args.rounds} rounds of {args.seconds} s"
     )
     header = f"{'page':56} {'cache':9} {'req/s':>8} {'p99 ms':>8} {'CPU ms':>7}"
     print(f"{header} {'bare req/s':>10} {'ratio':>6}")
