@@ -8,6 +8,8 @@ dates, plurals and addresses as the rest of the site does."""
 import datetime
 import functools
 
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.template import defaultfilters
 from django.templatetags.static import static
 from django.urls import reverse
@@ -22,18 +24,28 @@ from posts.structured_data import blog_posting
 def local_date(value, date_format=None):
     """Django's date filter, in the current time zone, as Django's templates give it."""
     if not isinstance(value, datetime.date):
-        return defaultfilters.date(value, date_format)
+        return defaultfilters.date(value, date_format) if value else ""
     # A page shows the same few dates on every request; Django's formatting of each is a good
-    # part of what rendering it costs.
-    return _formatted(value, date_format, translation.get_language(), get_current_timezone())
+    # part of what rendering it costs. The offset tells apart the two instants of an hour
+    # that a clock change repeats, which compare equal.
+    offset = value.utcoffset() if isinstance(value, datetime.datetime) else None
+    return _formatted(
+        value, offset, date_format, translation.get_language(), get_current_timezone()
+    )
 
 
 @functools.lru_cache(maxsize=4096)
-def _formatted(value, date_format, language, time_zone):
+def _formatted(value, offset, date_format, language, time_zone):
     local = template_localtime(value)
     if date_format == "c":
         return local.isoformat()  # what "c" gives, without Django's format machinery
     return defaultfilters.date(local, date_format)
+
+
+@receiver(setting_changed)
+def _forget_formatted_dates(**kwargs):
+    # USE_TZ, DATE_FORMAT, FORMAT_MODULE_PATH and the like change how a date reads.
+    _formatted.cache_clear()
 
 
 def url(view_name, *args):
