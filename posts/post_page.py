@@ -8,6 +8,7 @@ converters, so that dates, JSON and ids read the same on SQLite and PostgreSQL."
 
 import json
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connections
 from django.utils import timezone
 from taggit.models import Tag
@@ -20,13 +21,15 @@ JSON_ARRAY_OF_OBJECTS = {
     "sqlite": "json_group_array(json_object({}))",
 }
 POST_FIELDS = Post._meta.concrete_fields
+# What Post.author_name reads; the author's other fields are left deferred.
 AUTHOR_FIELDS = ["id", "username", "first_name", "last_name"]
-TAG_FIELDS = ["id", "name", "slug"]
-RESOURCE_FIELDS = [field.attname for field in Resource._meta.concrete_fields]
+TAG_FIELDS = [Tag._meta.get_field(name) for name in ("id", "name", "slug")]
+RESOURCE_FIELDS = Resource._meta.concrete_fields
 
 
-def _json_rows(vendor, columns, table_alias):
-    pairs = ", ".join(f"'{column}', {table_alias}.{column}" for column in columns)
+def _json_rows(vendor, fields, table_alias):
+    """Each row as a JSON object of the fields' values, keyed by attribute name."""
+    pairs = ", ".join(f"'{field.attname}', {table_alias}.{field.column}" for field in fields)
     return JSON_ARRAY_OF_OBJECTS[vendor].format(pairs)
 
 
@@ -64,10 +67,22 @@ def _as_stored(values, connection):
     return values
 
 
+def _from_json(model, fields, rows, using):
+    names = [field.attname for field in fields]
+    return [
+        model.from_db(using, names, [row[name] for name in names])
+        for row in json.loads(rows or "[]")
+    ]
+
+
 def public_post(slug, using="default"):
     """The published post at `slug`, or None: with `author`, its tags as `tag_list` and its
     resources, with the places that cite them, as `resource_list`."""
     connection = connections[using]
+    if connection.vendor not in SQL:
+        raise ImproperlyConfigured(
+            f"Post pages are read with SQL for PostgreSQL and SQLite, not {connection.vendor}."
+        )
     now = Post._meta.get_field("published_at").get_db_prep_value(timezone.now(), connection)
     with connection.cursor() as cursor:
         cursor.execute(SQL[connection.vendor], [slug, Post.Status.PUBLISHED, now])
@@ -83,14 +98,8 @@ def public_post(slug, using="default"):
         using, AUTHOR_FIELDS, [post.author_id, *author_values]
     )
     # Strings and integers only: nothing for converters to do.
-    post.tag_list = [
-        Tag.from_db(using, TAG_FIELDS, [row[name] for name in TAG_FIELDS])
-        for row in json.loads(tag_rows or "[]")
-    ]
-    resources = [
-        Resource.from_db(using, RESOURCE_FIELDS, [row[name] for name in RESOURCE_FIELDS])
-        for row in json.loads(resource_rows or "[]")
-    ]
+    post.tag_list = _from_json(Tag, TAG_FIELDS, tag_rows, using)
+    resources = _from_json(Resource, RESOURCE_FIELDS, resource_rows, using)
     resources.sort(key=lambda resource: resource.number)
     post.resource_list = post.cited_resources(resources)
     return post
