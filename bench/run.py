@@ -163,6 +163,8 @@ def main():
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("paths", nargs="*", default=DEFAULT_PATHS)
     args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     if not shutil.which("wrk"):
         sys.exit("bench needs wrk: apt-get install wrk")
 
@@ -206,15 +208,20 @@ def main():
                     bare = f"/bare/?bytes={sizes[path]}"
                     # Page and bare view in turns, each figure the median of its rounds: a
                     # shared machine's speed drifts by more than the differences measured.
-                    rounds = [
-                        (
-                            measure(server, path, args.seconds, args.connections),
-                            measure(server, bare, args.seconds, args.connections),
-                        )
-                        for _ in range(args.rounds)
-                    ]
+                    rounds = []
+                    for number in range(args.rounds):
+                        # Neither always goes first, when the machine may be warmer.
+                        order = [path, bare] if number % 2 == 0 else [bare, path]
+                        measured = {
+                            url: measure(server, url, args.seconds, args.connections)
+                            for url in order
+                        }
+                        rounds.append((measured[path], measured[bare]))
                     results[name, path] = medians(page for page, _ in rounds)
                     results[name, path, "bare"] = medians(bare for _, bare in rounds)
+                    results[name, path, "ratio"] = statistics.median(
+                        page[0] / bare[0] for page, bare in rounds
+                    )
             finally:
                 stop_server(server)
     finally:
@@ -232,7 +239,7 @@ def main():
             bare_rate = results[name, path, "bare"][0]
             print(
                 f"{path:56} {name:9} {rate:8.1f} {p99:8.1f} {cpu:7.2f} "
-                f"{bare_rate:10.1f} {rate / bare_rate:6.2f}"
+                f"{bare_rate:10.1f} {results[name, path, 'ratio']:6.2f}"
             )
 
 

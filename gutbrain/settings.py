@@ -118,6 +118,7 @@ WSGI_APPLICATION = "gutbrain.wsgi.application"
 TEMPLATES = [
     {
         # Readers' pages (see gutbrain/templating.py); first, as they are the most asked for.
+        # Unlike Django's templates, context processors' values override a view's own.
         "BACKEND": "django.template.backends.jinja2.Jinja2",
         "DIRS": [BASE_DIR / "templates"],
         "OPTIONS": {

@@ -62,7 +62,8 @@ def jinja2_context_for_the_test_client():
     def render_and_tell(self, context=None, request=None):
         context = {} if context is None else context
         content = render(self, context, request)
-        template_rendered.send(sender=self, template=self, context=context)
+        # Jinja2's own template has the name that assertTemplateUsed looks for.
+        template_rendered.send(sender=self, template=self.template, context=context)
         return content
 
     with pytest.MonkeyPatch.context() as patch:
