@@ -52,10 +52,6 @@ def url(view_name, *args):
     return reverse(view_name, args=args)
 
 
-# reverse() for an address with one slug, at a fraction of its cost (see posts.addresses).
-slug_url = slug_address
-
-
 def tag_address(tag):
     """The tag's page, as url("posts:tag", tag.slug) gives it."""
     return slug_address("posts:tag", tag.slug)
@@ -66,7 +62,8 @@ def environment(**options):
     options["undefined"] = Undefined
     env = Environment(extensions=["jinja2.ext.i18n"], **options)
     env.install_gettext_callables(translation.gettext, translation.ngettext, newstyle=True)
-    env.globals.update(static=static, url=url, slug_url=slug_url, blog_posting=blog_posting)
+    # slug_url: reverse() for an address with one slug, at a fraction of its cost.
+    env.globals.update(static=static, url=url, slug_url=slug_address, blog_posting=blog_posting)
     env.filters.update(
         date=local_date, pluralize=defaultfilters.pluralize, tag_address=tag_address
     )

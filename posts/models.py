@@ -87,7 +87,8 @@ class Series(models.Model):
 
 class PostQuerySet(models.QuerySet):
     def published(self):
-        """The one definition of public: published, and its time has come."""
+        """The one definition of public: published, and its time has come. (The post page's
+        single query in posts/post_page.py writes the same condition out in SQL.)"""
         return self.filter(self.published_condition())
 
     @staticmethod

@@ -47,6 +47,7 @@ def _sql(vendor):
         "  WHERE resource.post_id = post.id)"
         f" FROM {Post._meta.db_table} post"
         f" JOIN {author_table} author ON author.id = post.author_id"
+        # published(), written out; tests/test_post_page.py holds the two to each other.
         " WHERE post.slug = %s AND post.status = %s AND post.published_at <= %s"
     )
 

@@ -47,10 +47,9 @@ def post_detail(request, slug):
     unpublished = False
     if post is None and request.user.is_staff:
         # Staff read drafts and scheduled posts at their future address, marked as such.
-        post = Post.objects.select_related("author").filter(slug=slug).first()
+        post = Post.objects.select_related("author").with_tags().filter(slug=slug).first()
         if post is not None:
             unpublished = True
-            post.tag_list = list(post.tags.all())
             post.resource_list = post.cited_resources()
     if post is None:
         # A renamed post answers at its old addresses, straight to the current one.
