@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.utils import timezone
 from taggit.models import Tag
 
@@ -87,6 +88,25 @@ def test_only_a_published_post_whose_time_has_come(make_post):
     assert public_post(post.slug) is None
     Post.objects.filter(pk=post.pk).update(status=Post.Status.DRAFT, published_at=None)
     assert public_post(post.slug) is None
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL prepares statements")
+def test_once_prepared_the_query_still_finds_each_post_and_only_public_ones(make_post):
+    """Asked for often, the query is prepared on the connection and, after a few runs, served
+    from a plan made without its values: every answer must still be the right one."""
+    first, second = make_post(title="First", tags=["Gut"]), make_post(title="Second")
+    draft = make_post(title="Draft", status=Post.Status.DRAFT, published_at=None)
+    for _ in range(4):
+        assert public_post(first.slug).pk == first.pk
+        assert public_post(second.slug).pk == second.pk
+        assert public_post(draft.slug) is None
+        assert public_post("another-address") is None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement, generic_plans FROM pg_prepared_statements")
+        statements = cursor.fetchall()
+    post_page = [plans for statement, plans in statements if "json_agg" in statement]
+    assert post_page and post_page[0] > 0, statements
+    assert [tag.name for tag in public_post(first.slug).tag_list] == ["Gut"]
 
 
 def test_the_author_is_named_as_the_user_is(make_post):

@@ -1,3 +1,4 @@
+import json
 import os
 import subprocess
 import sys
@@ -20,7 +21,8 @@ def load_settings(**environ):
     code = (
         "import json, gutbrain.settings as s; "
         "print(json.dumps({'debug': s.DEBUG, 'cache': s.CACHES['default'], "
-        "'db': s.DATABASES['default']['ENGINE'], 'hosts': s.ALLOWED_HOSTS}))"
+        "'db': s.DATABASES['default']['ENGINE'], 'hosts': s.ALLOWED_HOSTS, "
+        "'db_options': s.DATABASES['default'].get('OPTIONS', {})}))"
     )
     return subprocess.run(
         [sys.executable, "-c", code], cwd=PROJECT, env=env, capture_output=True, text=True
@@ -73,6 +75,33 @@ def test_environment_selects_postgresql_redis_and_hosts():
     assert '"BACKEND": "gutbrain.cache.ResilientRedisCache"' in result.stdout
     assert '"LOCATION": "redis://cache.internal:6379/0"' in result.stdout
     assert '"hosts": ["blog.example.org", "www.blog.example.org"]' in result.stdout
+
+
+def test_postgresql_prepares_repeated_queries_unless_told_not_to():
+    """Queries asked for five times on a connection are prepared; empty turns it off, and
+    anything but a number stops start-up with one line."""
+    postgres = {"DJANGO_SECRET_KEY": "x" * 50, "DATABASE_URL": "postgres://blog@db/blog"}
+
+    result = load_settings(**postgres)
+    assert result.returncode == 0, result.stderr
+    options = json.loads(result.stdout)["db_options"]
+    assert options == {"server_side_binding": True, "prepare_threshold": 5}
+
+    result = load_settings(**postgres, DJANGO_DB_PREPARE_THRESHOLD="2")
+    assert json.loads(result.stdout)["db_options"]["prepare_threshold"] == 2
+
+    result = load_settings(**postgres, DJANGO_DB_PREPARE_THRESHOLD="")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["db_options"] == {}
+
+    result = load_settings(**postgres, DJANGO_DB_PREPARE_THRESHOLD="often")
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1
+    assert "DJANGO_DB_PREPARE_THRESHOLD" in result.stderr and "'often'" in result.stderr
+
+    result = load_settings(DJANGO_DEBUG="true", DJANGO_DB_PREPARE_THRESHOLD="often")
+    assert result.returncode == 0, result.stderr  # SQLite: nothing to prepare
+    assert json.loads(result.stdout)["db_options"] == {}
 
 
 @pytest.fixture
