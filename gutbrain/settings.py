@@ -158,23 +158,15 @@ except ValueError as error:
         "gutbrain: DATABASE_URL is not a database URL such as "
         f"postgres://user:password@host:5432/name or sqlite:///path ({error})."
     )
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Planning a page's queries costs PostgreSQL more than running them: a query asked for
-    # DJANGO_DB_PREPARE_THRESHOLD times on a connection is prepared once, then only run.
-    # Empty turns this off, for a pooler that cannot keep prepared statements.
-    prepare_threshold = os.environ.get("DJANGO_DB_PREPARE_THRESHOLD", "5").strip()
-    if prepare_threshold:
-        if not prepare_threshold.isdigit():
-            sys.exit(
-                "gutbrain: DJANGO_DB_PREPARE_THRESHOLD is a number of uses, such as 5, or empty "
-                f"to turn prepared statements off (not {prepare_threshold!r})."
-            )
-        DATABASES["default"]["OPTIONS"] = {
-            # Prepared statements need the parameters bound by the server.
-            "server_side_binding": True,
-            "prepare_threshold": int(prepare_threshold),
-            **DATABASES["default"].get("OPTIONS", {}),
-        }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
+    "DJANGO_DB_PREPARED_STATEMENTS", default=True
+):
+    # Lets posts.post_page prepare its query (Django's own queries, bound on the client,
+    # never are); off for a pooler that cannot keep prepared statements.
+    DATABASES["default"]["OPTIONS"] = {
+        "prepare_threshold": 5,
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
