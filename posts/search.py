@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchVector
 from django.db import connection, transaction
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import F, OuterRef, Subquery, Value
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -215,32 +215,46 @@ def index_posts(post_ids):
     tagged = TaggedPost.objects.filter(content_object__in=post_ids)
     for post_id, name in tagged.values_list("content_object", "tag__name"):
         tag_names[post_id].append(name)
-    posts = Post.objects.filter(pk__in=post_ids).values_list("pk", "title", "summary", "body_html")
-    documents = {
-        pk: (title, summary, " ".join(sorted(tag_names[pk])), plain_text(body_html))
-        for pk, title, summary, body_html in posts
-    }
+    posts = Post.objects.filter(pk__in=post_ids).values_list(
+        "pk", "title", "summary", "body_html", "status", "published_at"
+    )
+    documents, publication_times = {}, {}
+    for pk, title, summary, body_html, status, published_at in posts:
+        documents[pk] = (title, summary, " ".join(sorted(tag_names[pk])), plain_text(body_html))
+        publication_times[pk] = published_at if status == Post.Status.PUBLISHED else None
     if connection.vendor == "postgresql":
-        _index_postgres(documents)
+        _index_postgres(documents, publication_times)
     elif connection.vendor == "sqlite":
         _index_sqlite(post_ids, documents)
 
 
-def _index_postgres(documents):
+def _index_postgres(documents, publication_times):
+    # Each entry is written whole, vector included, in one statement: a second write would
+    # leave a dead copy of every entry behind, spread over twice the pages.
+    entries = []
+    for pk, (title, summary, tags, body) in documents.items():
+        body = escape(body)
+        vector = (
+            SearchVector(Value(title), weight="A", config=CONFIG)
+            + SearchVector(Value(summary), Value(tags), weight="B", config=CONFIG)
+            + SearchVector(Value(body), weight="C", config=CONFIG)
+        )
+        entries.append(
+            SearchEntry(
+                post_id=pk,
+                title=title,
+                summary=summary,
+                tags=tags,
+                body=body,
+                vector=vector,
+                published_at=publication_times[pk],
+            )
+        )
     SearchEntry.objects.bulk_create(
-        [
-            SearchEntry(post_id=pk, title=title, summary=summary, tags=tags, body=escape(body))
-            for pk, (title, summary, tags, body) in documents.items()
-        ],
+        entries,
         update_conflicts=True,
         unique_fields=["post"],
-        update_fields=["title", "summary", "tags", "body"],
-    )
-    SearchEntry.objects.filter(post_id__in=documents).update(
-        vector=SearchVector("title", weight="A", config=CONFIG)
-        + SearchVector("summary", "tags", weight="B", config=CONFIG)
-        + SearchVector("body", weight="C", config=CONFIG),
-        published_at=_publication_time(),
+        update_fields=["title", "summary", "tags", "body", "vector", "published_at"],
     )
 
 

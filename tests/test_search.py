@@ -5,6 +5,7 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
+from django.contrib.postgres.search import SearchVector
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -12,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from taggit.models import Tag
 
-from posts.models import Post
+from posts.models import Post, SearchEntry
 from posts.search import MAX_QUERY_LENGTH, search
 
 pytestmark = pytest.mark.django_db
@@ -365,3 +366,36 @@ def test_a_scheduled_post_is_found_once_its_time_comes(
     assert found_titles(client, "butyrate") == []
     time.sleep(max(0, (soon - timezone.now()).total_seconds()) + 0.1)
     assert found_titles(client, "butyrate") == ["Scheduled"]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="search entries are PostgreSQL's")
+def test_each_entry_is_written_once_with_the_vector_of_its_own_columns(make_post):
+    """A save writes its entry once, vector and text together: a second write would leave a
+    dead copy of the row behind. The vector is what the database makes of the columns beside
+    it, weighted title, then summary and tags, then body."""
+    post = make_post(
+        title="Vagus nerve", summary="Signals up", body="Serotonin & the <gut>.", tags=["Gut"]
+    )
+    writes_before = entry_writes()
+    post.title = "Vagus nerve, revisited"
+    post.save()
+    assert entry_writes() - writes_before == 1
+    expected = (
+        SearchVector("title", weight="A", config="english")
+        + SearchVector("summary", "tags", weight="B", config="english")
+        + SearchVector("body", weight="C", config="english")
+    )
+    entry = SearchEntry.objects.filter(post=post).annotate(expected=expected)
+    stored, recomputed = entry.values_list("vector", "expected").get()
+    assert stored == recomputed
+    assert "'revisit':3A" in stored and "'gut':6B" in stored and "'serotonin':7C" in stored
+
+
+def entry_writes():
+    """Rows of search entries inserted or updated so far in this transaction."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT n_tup_ins + n_tup_upd FROM pg_stat_xact_user_tables"
+            " WHERE relname = 'posts_searchentry'"
+        )
+        return cursor.fetchone()[0]
