@@ -5,12 +5,14 @@ Usage: .venv/bin/python bench/scale.py [--small 1000] [--large 100000] [--keep]
 Fills two PostgreSQL databases with `manage.py generate_posts`, measures each page uncached
 with Django's test client (queries, median time of 60 requests), and compares the sizes: a
 page passes with the same number of queries and at most twice the time. Under the table it
-lists the sequential scans of big tables that the large database's queries plan. --keep
+lists the sequential scans of big tables that the large database's queries plan for their
+values, and the post page's query as it runs once prepared (planned without them). --keep
 leaves the databases for the next run, which reuses them while their post counts match.
 The exit status is 1 when a page fails.
 """
 
 import argparse
+import itertools
 import json
 import math
 import os
@@ -141,18 +143,41 @@ def seq_scans(plan):
     return found
 
 
+def generic_plan(cursor, connection, sql, params):
+    """The plan PostgreSQL makes for `sql` without looking at its values: what a prepared
+    statement runs once it has been run a few times."""
+    numbers = itertools.count(1)
+    numbered = re.sub(r"%%|%s", lambda m: "%" if m[0] == "%%" else f"${next(numbers)}", sql)
+    cursor.execute(f"PREPARE scale_generic AS {numbered}")
+    try:
+        cursor.execute("SET plan_cache_mode = force_generic_plan")
+        values = connection.ops.compose_sql(", ".join(["%s"] * len(params)), params)
+        cursor.execute(f"EXPLAIN (FORMAT JSON) EXECUTE scale_generic({values})")
+        return cursor.fetchone()[0][0]["Plan"]
+    finally:
+        cursor.execute("RESET plan_cache_mode")
+        cursor.execute("DEALLOCATE scale_generic")
+
+
 def plan_scans(connection, statements):
-    """The SELECTs whose plans read big tables with a Seq Scan, and those tables."""
+    """The SELECTs whose plans read big tables with a Seq Scan, and those tables: planned for
+    their values and, for the one prepared query, also without them."""
+    from posts.post_page import SQL as PREPARED
+
     scans = []
     with connection.cursor() as cursor:
         for sql, params in statements:
             if not sql.lstrip().upper().startswith(("SELECT", "WITH")):
                 continue
             cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
-            plan = cursor.fetchone()[0][0]["Plan"]
-            tables = [table for table in dict.fromkeys(seq_scans(plan)) if table in BIG_TABLES]
-            if tables:
-                scans.append({"tables": tables, "sql": connection.ops.compose_sql(sql, params)})
+            plans = {"planned for its values": cursor.fetchone()[0][0]["Plan"]}
+            if sql == PREPARED["postgresql"]:
+                plans["prepared"] = generic_plan(cursor, connection, sql, params)
+            for kind, plan in plans.items():
+                tables = [t for t in dict.fromkeys(seq_scans(plan)) if t in BIG_TABLES]
+                if tables:
+                    sql_text = connection.ops.compose_sql(sql, params)
+                    scans.append({"tables": tables, "plan": kind, "sql": sql_text})
     return scans
 
 
@@ -253,7 +278,7 @@ def report(sizes, results):
     for page in scanned:
         print(f"\n{page['page']}  {page['path']}")
         for scan in page["scans"]:
-            print(f"  {', '.join(scan['tables'])}: {shorten(scan['sql'])}")
+            print(f"  {', '.join(scan['tables'])} ({scan['plan']}): {shorten(scan['sql'])}")
     if not scanned:
         print("  none")
     return all(v == "ok" for v in verdicts)
