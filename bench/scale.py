@@ -171,7 +171,8 @@ def plan_scans(connection, statements):
                 continue
             cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
             plans = {"planned for its values": cursor.fetchone()[0][0]["Plan"]}
-            if sql == PREPARED["postgresql"]:
+            prepares = connection.settings_dict["OPTIONS"].get("prepare_threshold") is not None
+            if sql == PREPARED["postgresql"] and prepares:
                 plans["prepared"] = generic_plan(cursor, connection, sql, params)
             for kind, plan in plans.items():
                 tables = [t for t in dict.fromkeys(seq_scans(plan)) if t in BIG_TABLES]

@@ -147,8 +147,9 @@ TEMPLATES = [
 
 try:
     DATABASES = {
-        "default": dj_database_url.config(
-            default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        # Empty is unset, as for every other variable here.
+        "default": dj_database_url.parse(
+            os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
             conn_max_age=int(os.environ.get("DJANGO_CONN_MAX_AGE", "60")),
             conn_health_checks=True,
         )
@@ -158,11 +159,14 @@ except ValueError as error:
         "gutbrain: DATABASE_URL is not a database URL such as "
         f"postgres://user:password@host:5432/name or sqlite:///path ({error})."
     )
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
-    "DJANGO_DB_PREPARED_STATEMENTS", default=True
+if (
+    DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    and DATABASES["default"]["CONN_MAX_AGE"] != 0  # a connection per request prepares in vain
+    and env_bool("DJANGO_DB_PREPARED_STATEMENTS", default=True)
 ):
-    # Lets posts.post_page prepare its query (Django's own queries, bound on the client,
-    # never are); off for a pooler that cannot keep prepared statements.
+    # Lets posts.post_page prepare its query; off for a pooler that cannot keep prepared
+    # statements. Only that query asks to be prepared (Django's own are bound on the client,
+    # which never are), so the threshold's value makes no difference.
     DATABASES["default"]["OPTIONS"] = {
         "prepare_threshold": 5,
         **DATABASES["default"].get("OPTIONS", {}),

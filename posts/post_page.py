@@ -6,18 +6,23 @@ and resources come along as JSON arrays, each database building them with its ow
 functions, and the one row becomes models as the ORM would make them: through the same
 converters, so that dates, JSON and ids read the same on SQLite and PostgreSQL.
 
-PostgreSQL takes longer to plan the query than to run it, so on PostgreSQL it is prepared
-once per connection and from then on only run (see `_cursor`)."""
+PostgreSQL takes longer to plan the query than to run it, so on PostgreSQL it is prepared on
+each connection: after a few runs planned for their values, PostgreSQL reuses one plan made
+without them (see `_cursor`)."""
 
 import json
 
 import psycopg
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connections
+from django.db import DatabaseError, connections
+from django.db.backends.postgresql.psycopg_any import register_tzloader
 from django.utils import timezone
+from psycopg.pq import Format
 from taggit.models import Tag
 
 from posts.models import Post, Resource, TaggedPost
+
+TIMESTAMPTZ_OID = psycopg.adapters.types["timestamptz"].oid
 
 # How each database gathers rows into a JSON array of objects, returned as text.
 JSON_ARRAY_OF_OBJECTS = {
@@ -81,29 +86,46 @@ def _from_json(model, fields, rows, using):
 
 
 class PreparedCursor(psycopg.Cursor):
-    """Binds parameters on the server and prepares each query on its first run."""
+    """Binds parameters on the server and asks psycopg to prepare each query: on its first
+    run if the connection has a prepare threshold (see settings.py), otherwise never."""
 
     def execute(self, query, params=None, **kwargs):
-        return super().execute(query, params, prepare=True, **kwargs)
+        kwargs.setdefault("prepare", True)
+        return super().execute(query, params, **kwargs)
+
+
+# A prepared statement the server no longer has, or whose plan a migration has changed the
+# columns of ("cached plan must not change result type").
+STALE_PREPARED_STATEMENT = {"26000", "0A000"}
 
 
 def _cursor(connection):
     """connection.cursor(), except that on PostgreSQL the parameters are bound by the server:
-    psycopg prepares only such queries (when the connection allows it, see settings.py).
-    Django binds them on the client for all its own queries, where a list of more than 65,535
-    values would not fit in a query bound by the server."""
+    psycopg prepares only such queries. Django binds them on the client for all its own
+    queries, where a list of more than 65,535 values would not fit in a query bound by the
+    server."""
     if connection.vendor != "postgresql":
         return connection.cursor()
-    # What connection.cursor() does before making its cursor, then its own wrapping, so that
-    # this query is logged and counted as any other.
+    # What connection.cursor() does around making its cursor, so that this query is checked,
+    # logged (with placeholders for its values) and counted as any other.
     connection.close_if_health_check_failed()
     connection.ensure_connection()
     connection.validate_thread_sharing()
     with connection.wrap_database_errors:
         cursor = PreparedCursor(connection.connection)
+        loader = connection.connection.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
+        if connection.timezone != loader.timezone:
+            register_tzloader(connection.timezone, cursor)
     if connection.queries_logged:
         return connection.make_debug_cursor(cursor)
     return connection.make_cursor(cursor)
+
+
+def _post_row(connection, slug):
+    now = Post._meta.get_field("published_at").get_db_prep_value(timezone.now(), connection)
+    with _cursor(connection) as cursor:
+        cursor.execute(SQL[connection.vendor], [slug, Post.Status.PUBLISHED, now])
+        return cursor.fetchone()
 
 
 def public_post(slug, using="default"):
@@ -114,10 +136,15 @@ def public_post(slug, using="default"):
         raise ImproperlyConfigured(
             f"Post pages are read with SQL for PostgreSQL and SQLite, not {connection.vendor}."
         )
-    now = Post._meta.get_field("published_at").get_db_prep_value(timezone.now(), connection)
-    with _cursor(connection) as cursor:
-        cursor.execute(SQL[connection.vendor], [slug, Post.Status.PUBLISHED, now])
-        row = cursor.fetchone()
+    try:
+        row = _post_row(connection, slug)
+    except DatabaseError as error:
+        sqlstate = getattr(error.__cause__, "sqlstate", None)
+        if sqlstate not in STALE_PREPARED_STATEMENT or connection.in_atomic_block:
+            raise
+        # Every later run on this connection would fail the same way: start on a new one.
+        connection.close()
+        row = _post_row(connection, slug)
     if row is None:
         return None
     post_values, row = row[: len(POST_FIELDS)], row[len(POST_FIELDS) :]

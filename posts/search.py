@@ -215,17 +215,23 @@ def index_posts(post_ids):
     tagged = TaggedPost.objects.filter(content_object__in=post_ids)
     for post_id, name in tagged.values_list("content_object", "tag__name"):
         tag_names[post_id].append(name)
-    posts = Post.objects.filter(pk__in=post_ids).values_list(
-        "pk", "title", "summary", "body_html", "status", "published_at"
-    )
-    documents, publication_times = {}, {}
-    for pk, title, summary, body_html, status, published_at in posts:
-        documents[pk] = (title, summary, " ".join(sorted(tag_names[pk])), plain_text(body_html))
-        publication_times[pk] = published_at if status == Post.Status.PUBLISHED else None
-    if connection.vendor == "postgresql":
-        _index_postgres(documents, publication_times)
-    elif connection.vendor == "sqlite":
-        _index_sqlite(post_ids, documents)
+    # The posts stay locked until their entries are written: a bulk change of publication
+    # (Post.objects.update) waits, then copies its times to the entries after these.
+    with transaction.atomic():
+        posts = (
+            Post.objects.filter(pk__in=post_ids)
+            .select_for_update()
+            .values_list("pk", "title", "summary", "body_html", "status", "published_at")
+        )
+        documents, publication_times = {}, {}
+        for pk, title, summary, body_html, status, published_at in posts:
+            tags = " ".join(sorted(tag_names[pk]))
+            documents[pk] = (title, summary, tags, plain_text(body_html))
+            publication_times[pk] = published_at if status == Post.Status.PUBLISHED else None
+        if connection.vendor == "postgresql":
+            _index_postgres(documents, publication_times)
+        elif connection.vendor == "sqlite":
+            _index_sqlite(post_ids, documents)
 
 
 def _index_postgres(documents, publication_times):

@@ -2,7 +2,7 @@
 
 import json
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -104,11 +104,36 @@ def test_once_prepared_the_query_still_finds_each_post_and_only_public_ones(make
     with connection.cursor() as cursor:
         cursor.execute("SELECT statement, generic_plans FROM pg_prepared_statements")
         statements = cursor.fetchall()
+    # PostgreSQL chooses the plan made without values when it looks no dearer than those made
+    # with them, as it does on these few rows.
     generic_plans = [plans for sql, plans in statements if "json_agg" in sql]
     assert len(generic_plans) == 1 and generic_plans[0] > 0, statements
     assert [tag.name for tag in public_post(first.slug).tag_list] == ["Gut"]
     # Django's own queries are left as they were.
     assert all("json_agg" in sql for sql, plans in statements), statements
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL prepares statements")
+@pytest.mark.django_db(transaction=True)
+def test_a_prepared_statement_the_server_dropped_is_prepared_again(make_post):
+    """A pooler's DISCARD ALL, or a migration that changes a column, leaves psycopg holding a
+    statement the server cannot run: the page reads the post on a new connection instead."""
+    post = make_post(title="Here")
+    assert public_post(post.slug).pk == post.pk
+    # Behind psycopg's back, as a pooler would.
+    connection.connection.pgconn.exec_(b"DEALLOCATE ALL")
+    assert public_post(post.slug).pk == post.pk
+    assert public_post(post.slug).pk == post.pk
+
+
+def test_dates_read_as_the_orm_reads_them_without_time_zones(make_post, settings):
+    settings.USE_TZ, settings.TIME_ZONE = False, "Asia/Kolkata"
+    post = make_post(title="Local", published_at=datetime(2026, 3, 1, 9, 30))
+    expected = Post.objects.get(pk=post.pk)
+    page = public_post(post.slug)
+    for name in ("published_at", "created_at", "updated_at"):
+        assert getattr(page, name) == getattr(expected, name), name
+        assert getattr(page, name).tzinfo is None, name
 
 
 def test_the_author_is_named_as_the_user_is(make_post):

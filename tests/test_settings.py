@@ -59,6 +59,11 @@ def test_defaults_are_sqlite_and_local_memory():
     assert '"debug": true' in result.stdout
     assert '"db": "django.db.backends.sqlite3"' in result.stdout
     assert "LocMemCache" in result.stdout
+    # An empty variable, as an environment file can leave it, is no variable.
+    result = load_settings(DJANGO_DEBUG="true", DATABASE_URL="", REDIS_URL="")
+    assert result.returncode == 0, result.stderr
+    assert '"db": "django.db.backends.sqlite3"' in result.stdout
+    assert "LocMemCache" in result.stdout
 
 
 def test_environment_selects_postgresql_redis_and_hosts():
@@ -78,8 +83,8 @@ def test_environment_selects_postgresql_redis_and_hosts():
 
 
 def test_postgresql_connections_may_prepare_statements_unless_told_not_to():
-    """psycopg may prepare statements (the post page's query asks to) unless turned off, for
-    a pooler that cannot keep them; Django's own queries stay bound on the client."""
+    """Connections kept from request to request may prepare statements, unless that is turned
+    off for a pooler that cannot keep them; a connection per request never does."""
     postgres = {"DJANGO_SECRET_KEY": "x" * 50, "DATABASE_URL": "postgres://blog@db/blog"}
 
     result = load_settings(**postgres)
@@ -90,6 +95,9 @@ def test_postgresql_connections_may_prepare_statements_unless_told_not_to():
         result = load_settings(**postgres, DJANGO_DB_PREPARED_STATEMENTS=off)
         assert result.returncode == 0, result.stderr
         assert json.loads(result.stdout)["db_options"] == {}
+
+    result = load_settings(**postgres, DJANGO_CONN_MAX_AGE="0")
+    assert json.loads(result.stdout)["db_options"] == {}
 
     result = load_settings(DJANGO_DEBUG="true")  # SQLite: nothing to prepare
     assert json.loads(result.stdout)["db_options"] == {}
