@@ -115,7 +115,9 @@ class PostQuerySet(models.QuerySet):
             # Search entries keep a copy of publication times: change both together, the
             # rows held until then, and retire pages only once both are done.
             with transaction.atomic(using=self.db):
-                changing = list(self.select_for_update().values_list("pk", flat=True))
+                # Locked in the order search indexing locks them too (posts.search).
+                locked = self.order_by("pk").select_for_update()
+                changing = list(locked.values_list("pk", flat=True))
                 # QuerySet's own update: this one would start over.
                 rows = models.QuerySet.update(self.filter(pk__in=changing), **kwargs)
                 index_publication(changing)

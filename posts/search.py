@@ -216,10 +216,12 @@ def index_posts(post_ids):
     for post_id, name in tagged.values_list("content_object", "tag__name"):
         tag_names[post_id].append(name)
     # The posts stay locked until their entries are written: a bulk change of publication
-    # (Post.objects.update) waits, then copies its times to the entries after these.
+    # (Post.objects.update, which locks them in the same order) waits, then copies its times
+    # to the entries after these.
     with transaction.atomic():
         posts = (
             Post.objects.filter(pk__in=post_ids)
+            .order_by("pk")
             .select_for_update()
             .values_list("pk", "title", "summary", "body_html", "status", "published_at")
         )
