@@ -1,5 +1,9 @@
-"""Who is asking: the address failed logins are counted against."""
+"""Who is asking at the login: the address failed logins are counted against, and which
+failures a success forgets."""
 
+from axes.handlers.database import AxesDatabaseHandler
+from axes.helpers import get_client_username
+from axes.models import AccessAttempt
 from django.conf import settings
 
 
@@ -12,3 +16,15 @@ def client_address(request):
         if last := forwarded.rsplit(",", 1)[-1].strip():
             return last
     return request.META.get("REMOTE_ADDR")
+
+
+class LoginAttempts(AxesDatabaseHandler):
+    """django-axes's database handler, except that a successful login forgets only the failures
+    of the account that logged in. Axes's own reset forgets every failure from the address too,
+    whatever the user name: anyone with an account could then guess another's password without
+    end, by logging in as themselves between guesses."""
+
+    def reset_user_attempts(self, request, credentials=None):
+        username = get_client_username(request, credentials)
+        deleted, _ = AccessAttempt.objects.filter(username=username).delete()
+        return deleted

@@ -96,7 +96,9 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = int(os.environ.get("GUTBRAIN_LOGIN_FAILURE_LIMIT", "5"))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_COOLOFF_TIME = 1
+# A login forgets the failures of its own user name only, never others' from the same address.
 AXES_RESET_ON_SUCCESS = True
+AXES_HANDLER = "gutbrain.security.LoginAttempts"
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 AXES_VERBOSE = False  # lockouts are still logged, as warnings
 # Each failure during a lockout does not restart the hour: a trickle of guesses cannot keep

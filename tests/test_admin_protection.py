@@ -54,6 +54,34 @@ def test_an_address_is_locked_after_five_failures_with_any_names(client, editor,
     assert elsewhere.get("/admin/").status_code == 200
 
 
+def test_logging_in_as_oneself_does_not_forget_failures_for_another_name(
+    client, editor, django_user_model, settings
+):
+    """A staff member who guesses another account's password between logins of their own
+    is still locked out: a success forgets the failures of its own user name only."""
+    django_user_model.objects.create_user(username="mallory", password=PASSWORD, is_staff=True)
+    guesses = settings.AXES_FAILURE_LIMIT - 1
+    for _round in range(4):
+        for _guess in range(guesses):
+            log_in(Client(), "editor", "wrong")
+        log_in(Client(), "mallory", PASSWORD)
+    attacker = Client()
+    response = log_in(attacker, "editor", PASSWORD)
+    assert response.status_code == 429
+    assert "Too many failed logins" in response.content.decode()
+    assert "_auth_user_id" not in attacker.session
+
+
+def test_a_success_forgets_the_failures_of_its_own_name(client, editor, settings):
+    """An author who mistyped their password and then got it right starts afresh."""
+    for _guess in range(settings.AXES_FAILURE_LIMIT - 1):
+        log_in(Client(), "editor", "wrong")
+    assert log_in(Client(), "editor", PASSWORD).status_code == 302
+    for _guess in range(settings.AXES_FAILURE_LIMIT - 1):
+        log_in(Client(), "editor", "wrong", address="10.0.0.2")
+    assert log_in(client, "editor", PASSWORD, address="10.0.0.2").status_code == 302
+
+
 def test_a_correct_login_works_and_the_session_expires(client, editor, settings):
     response = log_in(client, "editor", PASSWORD)
     assert response.status_code == 302
