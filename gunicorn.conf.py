@@ -17,5 +17,10 @@ max_requests_jitter = 1_000
 # "-" is standard output; empty turns the access log off (as the benchmarks do).
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 errorlog = "-"
-# Where the proxy in front sets X-Forwarded-*: trust it (Django decides what to do with it).
-forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
+# Django alone decides whether a request came over HTTPS: from the proxy's X-Forwarded-Proto
+# when DJANGO_SECURE_PROXY_SSL_HEADER is on, and from nothing a client sends when it is off.
+secure_scheme_headers = {}
+# Nor may a client move the application's path (SCRIPT_NAME, PATH_INFO) with forwarded headers.
+forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "")
+# No control socket in the home folder: the server is managed by signals, as ever.
+control_socket_disable = True

@@ -1,13 +1,18 @@
 """Production settings, the health check, and start-up with bad configuration."""
 
+import contextlib
 import logging
 import os
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
 from django.db import DatabaseError
+
+from tests.test_outages import free_port, wait_for_port
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -118,3 +123,76 @@ def test_healthz_answers_503_without_the_cache(client, settings):
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json() == {"database": "ok", "cache": "unavailable"}
+
+
+@contextlib.contextmanager
+def gunicorn(tmp_path, **environ):
+    """gunicorn serving the site with gunicorn.conf.py, on a port of its own."""
+    port = free_port()
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "DJANGO_SECRET_KEY": "gunicorn-test-only",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "DJANGO_PLAIN_STATIC": "true",
+        "GUTBRAIN_PAGE_CACHE": "false",
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_WORKERS": "1",
+        "GUNICORN_ACCESS_LOG": "",
+        **environ,
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "gutbrain.wsgi"],
+        cwd=PROJECT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+class NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def fetch(url, headers):
+    """(status, body, headers) of a GET that follows no redirect."""
+    opener = urllib.request.build_opener(NoRedirects)
+    try:
+        with opener.open(urllib.request.Request(url, headers=headers), timeout=15) as response:
+            return response.status, response.read().decode(), response.headers
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode(), error.headers
+
+
+FORWARDED_HTTPS = {"X-Forwarded-Proto": "https", "X-Forwarded-Ssl": "on"}
+
+
+def test_without_the_proxy_setting_no_forwarded_header_makes_a_request_https(tmp_path):
+    """gunicorn, asked from its own host, does not let X-Forwarded-Proto or X-Forwarded-Ssl
+    switch the redirect to HTTPS off, nor make the site's own links https."""
+    with gunicorn(tmp_path, DJANGO_HTTPS="true") as server:
+        status, _, headers = fetch(f"{server}/robots.txt", FORWARDED_HTTPS)
+        assert status == 301
+        assert headers["Location"] == f"{server.replace('http:', 'https:')}/robots.txt"
+    with gunicorn(tmp_path, DJANGO_HTTPS="false") as server:
+        status, robots, _ = fetch(f"{server}/robots.txt", FORWARDED_HTTPS)
+        assert status == 200
+        assert "Sitemap: http://127.0.0.1:" in robots
+    assert not (tmp_path / ".gunicorn").exists()  # no control socket in the home folder
+
+
+def test_behind_the_proxy_its_forwarded_proto_makes_a_request_https(tmp_path):
+    environ = {"DJANGO_HTTPS": "true", "DJANGO_SECURE_PROXY_SSL_HEADER": "true"}
+    with gunicorn(tmp_path, **environ) as server:
+        status, robots, _ = fetch(f"{server}/robots.txt", {"X-Forwarded-Proto": "https"})
+        assert status == 200
+        assert "Sitemap: https://127.0.0.1:" in robots
+        # X-Forwarded-Ssl is not the header Django is told to trust.
+        assert fetch(f"{server}/robots.txt", {"X-Forwarded-Ssl": "on"})[0] == 301
