@@ -127,7 +127,7 @@ def main():
     for name in ("DJANGO_DEBUG", "DJANGO_PLAIN_STATIC", "DJANGO_SETTINGS_MODULE"):
         env.pop(name, None)
     python = sys.executable
-    for command in (["migrate"], ["collectstatic", "--noinput"], ["load_demo"]):
+    for command in (["migrate"], ["collectstatic", "--noinput"], ["load_demo", "--with-login"]):
         subprocess.run(
             [python, "manage.py", *command, "-v0"],
             cwd=ROOT,

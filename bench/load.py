@@ -111,7 +111,7 @@ def run(args, env, log):
         connection.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
         connection.execute(f"CREATE DATABASE {DATABASE}")
     manage(env, "migrate", "-v0")
-    manage(env, "load_demo")
+    manage(env, "load_demo", "--with-login")
     manage(env, "generate_posts", str(args.posts))
     print(f"Demo + {args.posts} posts in {DATABASE} ({time.perf_counter() - started:.0f} s)")
 

@@ -52,7 +52,7 @@ def populate(posts):
     from posts.management.commands.generate_posts import SLUG_PREFIX
     from posts.models import Post
 
-    call_command("load_demo", verbosity=0)
+    call_command("load_demo", with_login=True, verbosity=0)
     present = Post.objects.filter(slug__startswith=SLUG_PREFIX).count()
     if present:
         print(f"reusing {present} synthetic posts", file=sys.stderr)

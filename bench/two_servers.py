@@ -200,7 +200,7 @@ def run(env, servers, logs):
     started = time.perf_counter()
     recreate_database()
     manage(env, "migrate", "-v0")
-    manage(env, "load_demo")
+    manage(env, "load_demo", "--with-login")
     print(f"Database {DATABASE} migrated, demo loaded ({time.perf_counter() - started:.1f} s)")
 
     ports = free_ports(2)

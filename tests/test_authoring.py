@@ -139,7 +139,7 @@ def test_the_demo_author_is_an_author_not_a_superuser():
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
 
-    call_command("load_demo", stdout=StringIO())
+    call_command("load_demo", with_login=True, stdout=StringIO())
     demo = get_user_model().objects.get(username="demo")
     assert demo.is_staff and not demo.is_superuser
     assert list(demo.groups.values_list("name", flat=True)) == ["Author"]

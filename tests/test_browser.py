@@ -42,7 +42,7 @@ SERIES = "Gut and Mind"
 @pytest.fixture
 def demo_site(transactional_db):
     """The demo author, series and three published posts, loaded before any browser starts."""
-    call_command("load_demo", stdout=StringIO())
+    call_command("load_demo", with_login=True, stdout=StringIO())
 
 
 @pytest.fixture

@@ -12,9 +12,9 @@ pytestmark = pytest.mark.django_db
 SEED_SLUG = "the-link-between-mental-health-and-gut-health"
 
 
-def load_demo():
+def load_demo(**options):
     out = StringIO()
-    call_command("load_demo", stdout=out)
+    call_command("load_demo", stdout=out, stderr=out, **options)
     return out.getvalue()
 
 
@@ -31,7 +31,7 @@ def snapshot():
 
 def test_demo_loads_the_three_part_series():
     """The demo is the seed post and the two earlier posts it builds on, in one series."""
-    output = load_demo()
+    output = load_demo(with_login=True)
     assert "Admin login: user 'demo', password 'gutbrain-demo'" in output
     demo = get_user_model().objects.get(username="demo")
     assert demo.is_staff and demo.check_password("gutbrain-demo")
@@ -61,6 +61,43 @@ def test_demo_loads_the_three_part_series():
         "what-throws-the-microbiome-off-balance",
     ]
     assert Post.objects.filter(broken_links=[]).count() == 3
+
+
+def test_without_asking_the_demo_author_cannot_log_in(client):
+    """On a database loaded without --with-login, the published password opens nothing."""
+    output = load_demo()
+    assert "gutbrain-demo" not in output
+    assert "The demo author 'demo' cannot log in" in output
+    demo = get_user_model().objects.get(username="demo")
+    assert not demo.has_usable_password() and not demo.is_staff and not demo.is_superuser
+    assert Post.objects.get(slug=SEED_SLUG).author == demo
+    response = client.post(
+        "/admin/login/", {"username": "demo", "password": "gutbrain-demo", "next": "/admin/"}
+    )
+    assert response.status_code == 200
+    assert "_auth_user_id" not in client.session
+
+
+def test_with_debug_on_the_demo_author_can_log_in(settings):
+    """Local development (DJANGO_DEBUG=true) gets the demo login without the flag."""
+    settings.DEBUG = True
+    assert "password 'gutbrain-demo'" in load_demo()
+    assert get_user_model().objects.get(username="demo").check_password("gutbrain-demo")
+
+
+def test_loading_without_asking_takes_the_published_password_away():
+    """A demo login left from an earlier load stops working when the demo is loaded again
+    without --with-login; a password someone chose for the account stays."""
+    load_demo(with_login=True)
+    output = load_demo()
+    assert "had the published demo password: it can no longer log in" in output
+    demo = get_user_model().objects.get(username="demo")
+    assert not demo.check_password("gutbrain-demo") and not demo.is_staff
+    demo.set_password("a passphrase of their own")
+    demo.save()
+    load_demo()
+    demo.refresh_from_db()
+    assert demo.check_password("a passphrase of their own")
 
 
 def test_loading_the_demo_twice_changes_nothing():
