@@ -32,18 +32,33 @@ from posts.rendering import (
     render_markdown,
 )
 
+# More than any writer gives one post; each tag costs its save a few queries.
+MAX_TAGS_PER_POST = 50
+
 
 def clean_tag_names(names):
     """The names, each once whatever its case (the first spelling wins), or a ValidationError
-    for a name without a letter or digit, which could have no address of its own."""
+    for a name without a letter or digit (it could have no address of its own), a name longer
+    than a tag can be, or more tags than MAX_TAGS_PER_POST."""
     empty = [name for name in names if not slugify(name, allow_unicode=True)]
     if empty:
         raise ValidationError(
             "Tags need a letter or digit: %(tags)s", params={"tags": ", ".join(empty)}
         )
+    longest = Tag._meta.get_field("name").max_length
+    if too_long := [name for name in names if len(name) > longest]:
+        raise ValidationError(
+            "A tag can be at most %(longest)d characters long: “%(tag)s…”",
+            params={"longest": longest, "tag": too_long[0][:40]},
+        )
     unique = {}
     for name in names:
         unique.setdefault(name.casefold(), name)
+    if len(unique) > MAX_TAGS_PER_POST:
+        raise ValidationError(
+            "A post can have at most %(most)d tags; this one has %(count)s.",
+            params={"most": MAX_TAGS_PER_POST, "count": f"{len(unique):,}"},
+        )
     return list(unique.values())
 
 
@@ -705,6 +720,7 @@ IMAGE_MAX_BYTES = 10 * 1024 * 1024
 # Enough for any photograph; a small file that claims more is a decompression bomb.
 IMAGE_MAX_PIXELS = 50_000_000
 IMAGE_SCHEME = "image:"
+MAX_IMAGE_ID = 2**63 - 1  # the largest BigAutoField
 
 
 def image_format(file):
@@ -827,7 +843,9 @@ class Image(models.Model):
 def image_references(srcs):
     """Address, width and height for each `image:ID` (None for no such image)."""
     wanted = {src: src[len(IMAGE_SCHEME) :] for src in srcs if src.startswith(IMAGE_SCHEME)}
-    ids = [int(value) for value in wanted.values() if value.isdigit()]
+    # Beyond the largest id a row can have, a number names no image (and overflows a query).
+    ids = [int(value) for value in wanted.values() if value.isascii() and value.isdigit()]
+    ids = [pk for pk in ids if pk <= MAX_IMAGE_ID]
     images = {str(image.pk): image for image in Image.objects.filter(pk__in=ids)}
     return {
         src: (image.file.url, image.width, image.height, image.alt_text)

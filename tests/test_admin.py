@@ -59,6 +59,47 @@ def test_a_tag_without_letters_is_a_form_error(admin_client, admin_user):
     assert not Post.objects.exists()
 
 
+def test_a_tag_longer_than_a_tag_can_be_is_a_form_error(admin_client, admin_user):
+    """Over 100 characters a tag is refused by name, on SQLite as on PostgreSQL."""
+    long_tag = "Microbiome " * 10 + "and more"
+    response = admin_client.post(
+        reverse("admin:posts_post_add"), post_form(admin_user, tags=f"Sleep, {long_tag}")
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["tags"] == [
+        f"A tag can be at most 100 characters long: “{long_tag[:40]}…”"
+    ]
+    assert not Post.objects.exists() and not Tag.objects.exists()
+
+
+def test_more_tags_than_any_writer_gives_a_post_is_a_form_error(admin_client, admin_user):
+    """Thousands of tags in one save are refused at once, with the limit named."""
+    many = ", ".join(f"tag {number}" for number in range(2000))
+    response = admin_client.post(reverse("admin:posts_post_add"), post_form(admin_user, tags=many))
+    assert response.context["adminform"].form.errors["tags"] == [
+        "A post can have at most 50 tags; this one has 2,000."
+    ]
+    assert not Post.objects.exists() and not Tag.objects.exists()
+    fifty = ", ".join(f"tag {number}" for number in range(50))
+    response = admin_client.post(
+        reverse("admin:posts_post_add"), post_form(admin_user, tags=fifty)
+    )
+    assert response.status_code == 302
+    assert Post.objects.get().tags.count() == 50
+
+
+def test_an_image_number_beyond_any_row_is_a_missing_image_in_the_preview(
+    admin_client, admin_user
+):
+    """A number too big for the database names no image: the preview shows its description."""
+    response = admin_client.post(
+        reverse("admin:posts_post_preview"),
+        {"body": "![A chart](image:99999999999999999999)", "title": "T"},
+    )
+    assert response.status_code == 200
+    assertContains(response, "<span>A chart</span>", html=True)
+
+
 def test_a_taken_slug_is_a_form_error_on_the_slug(admin_client, admin_user, make_post):
     """Saving with a slug another post has names the slug field and saves nothing."""
     make_post(slug="sleep-and-the-microbiome")
