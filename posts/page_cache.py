@@ -15,6 +15,7 @@ import functools
 import hashlib
 import logging
 import math
+import re
 import uuid
 from urllib.parse import urlencode
 
@@ -23,6 +24,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpResponse
+from django.middleware.gzip import re_accepts_gzip
 from django.urls import Resolver404, get_urlconf, resolve
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
@@ -31,29 +33,32 @@ from django.utils.http import http_date, parse_http_date_safe
 logger = logging.getLogger("gutbrain.page_cache")
 
 VERSION_KEY = "pages:version"
-# The views whose pages are the same for every anonymous reader.
+# The views whose pages are the same for every anonymous reader, with the query parameters
+# each reads. Any other parameter leaves the page as it is, so it shares the page's entry.
+# (Search results are not kept: each query would be a page of its own, and one reader could
+# fill the cache with them.)
 CACHED_VIEWS = {
-    "posts:home",
-    "posts:post",
-    "posts:tag",
-    "posts:series_list",
-    "posts:series",
-    "posts:archive",
-    "posts:archive_year",
-    "posts:archive_month",
-    "posts:search",
-    "posts:feed_rss",
-    "posts:feed_atom",
-    "posts:tag_feed_rss",
-    "posts:tag_feed_atom",
-    "posts:series_feed_rss",
-    "posts:series_feed_atom",
-    "posts:sitemap",
-    "posts:sitemap_section",
-    "posts:robots_txt",
+    "posts:home": ("page",),
+    "posts:post": (),
+    "posts:tag": ("page",),
+    "posts:series_list": (),
+    "posts:series": ("page",),
+    "posts:archive": (),
+    "posts:archive_year": ("page",),
+    "posts:archive_month": ("page",),
+    "posts:feed_rss": (),
+    "posts:feed_atom": (),
+    "posts:tag_feed_rss": (),
+    "posts:tag_feed_atom": (),
+    "posts:series_feed_rss": (),
+    "posts:series_feed_atom": (),
+    "posts:sitemap": (),
+    "posts:sitemap_section": ("p",),
+    "posts:robots_txt": (),
 }
-# The only query parameters these views read; others must not make new cache entries.
-KNOWN_PARAMETERS = ("page", "p", "q")
+# A page number as the site's own links write it. The views also take "01" or "+1",
+# which would each make a new entry for the same page: those are served, but not kept.
+PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,8}")
 CONDITIONAL_HEADERS = {
     "HTTP_IF_MATCH",
     "HTTP_IF_NONE_MATCH",
@@ -127,22 +132,23 @@ def remembered(name, compute):
     return value
 
 
-def is_cached_view(path, urlconf):
-    """Whether the page at `path` is one of CACHED_VIEWS. Every request asks, and resolving
-    is the dearest part of the answer: it is remembered for paths of a usual length."""
+def cached_view_parameters(path, urlconf):
+    """The query parameters the page at `path` reads, or None if it is not one of CACHED_VIEWS.
+    Every request asks, and resolving is the dearest part of the answer: it is remembered for
+    paths of a usual length."""
     if len(path) > 200:
-        return _resolves_to_cached_view(path, urlconf)
-    return _remembered_resolves_to_cached_view(path, urlconf)
+        return _cached_view_parameters(path, urlconf)
+    return _remembered_cached_view_parameters(path, urlconf)
 
 
-def _resolves_to_cached_view(path, urlconf):
+def _cached_view_parameters(path, urlconf):
     try:
-        return resolve(path, urlconf).view_name in CACHED_VIEWS
+        return CACHED_VIEWS.get(resolve(path, urlconf).view_name)
     except Resolver404:
-        return False
+        return None
 
 
-_remembered_resolves_to_cached_view = functools.lru_cache(maxsize=4096)(_resolves_to_cached_view)
+_remembered_cached_view_parameters = functools.lru_cache(maxsize=4096)(_cached_view_parameters)
 
 
 class PageCacheMiddleware:
@@ -150,9 +156,9 @@ class PageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if not self.wanted(request):
-            return self.get_response(request)
         key = self.key(request)
+        if key is None:
+            return self.get_response(request)
         # One round trip to the cache for a hit: the page, and the version it must belong to.
         found = cache.get_many([VERSION_KEY, key])
         version = found.get(VERSION_KEY) or content_version()
@@ -162,7 +168,7 @@ class PageCacheMiddleware:
         if entry is not None:
             response = self.from_entry(entry, key, version)
             if response is not None:
-                return self.conditional(request, response)
+                return self.answer(request, response)
         response = self.get_response(request)
         if self.storable(response):
             self.add_validators(response)
@@ -171,25 +177,32 @@ class PageCacheMiddleware:
                 expires = timezone.now().timestamp() + timeout
                 entry = self.to_entry(response, key, version, expires)
                 cache.set(key, entry, timeout=timeout)
-        return self.conditional(request, response)
-
-    @staticmethod
-    def wanted(request):
-        if not settings.GUTBRAIN_PAGE_CACHE or request.method != "GET":
-            return False
-        if settings.SESSION_COOKIE_NAME in request.COOKIES:
-            return False  # someone who logged in: staff see drafts, and pages change for them
-        return is_cached_view(request.path_info, get_urlconf())
+        return self.answer(request, response)
 
     @staticmethod
     def key(request):
-        parameters = urlencode(
-            [(name, request.GET[name]) for name in KNOWN_PARAMETERS if name in request.GET]
-        )
+        """Where the page for this request is kept, or None if it is not kept: for staff, for
+        pages that are not the same for every reader, and for page numbers in an unusual
+        spelling. HEAD shares GET's page."""
+        if not settings.GUTBRAIN_PAGE_CACHE or request.method not in ("GET", "HEAD"):
+            return None
+        if settings.SESSION_COOKIE_NAME in request.COOKIES:
+            return None  # someone who logged in: staff see drafts, and pages change for them
+        read = cached_view_parameters(request.path_info, get_urlconf())
+        if read is None:
+            return None
+        parameters = []
+        for name in read:
+            value = request.GET.get(name, "1")  # the last one given, as the views read it
+            if not PAGE_NUMBER.fullmatch(value):
+                return None
+            if value != "1":  # page 1 is the page without a number
+                parameters.append((name, value))
         # Scheme and host are part of the page: absolute links in feeds and canonical links.
-        compressed = "gzip" in request.META.get("HTTP_ACCEPT_ENCODING", "")
-        address = f"{request.scheme}://{request.get_host()}{request.path}?{parameters}"
+        address = f"{request.scheme}://{request.get_host()}{request.path}?{urlencode(parameters)}"
         digest = hashlib.sha256(address.encode()).hexdigest()
+        # Compressed by GZipMiddleware, whose own test of the header this is.
+        compressed = re_accepts_gzip.search(request.META.get("HTTP_ACCEPT_ENCODING", ""))
         return f"pages:{ENTRY_FORMAT}:{'gz' if compressed else 'id'}:{digest}"
 
     @staticmethod
@@ -235,6 +248,15 @@ class PageCacheMiddleware:
         except (TypeError, ValueError) as error:
             logger.warning("Ignored a cache entry that is not this page (%s): %s", key, error)
             return None
+        return response
+
+    @classmethod
+    def answer(cls, request, response):
+        """The page, or 304 where the reader's copy is current; for HEAD, its headers alone
+        (the same as GET's, Content-Length included)."""
+        response = cls.conditional(request, response)
+        if request.method == "HEAD" and not response.streaming:
+            response.content = b""
         return response
 
     @staticmethod

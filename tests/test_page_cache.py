@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from posts.models import Post, Resource, Series, SeriesPart
-from posts.page_cache import PageCacheMiddleware
+from posts.page_cache import ENTRY_FORMAT, PageCacheMiddleware
 
 pytestmark = pytest.mark.django_db
 
@@ -60,7 +60,6 @@ PUBLIC_PAGES = [
     "/series/",
     "/series/gut-and-mind/",
     "/archive/",
-    "/search/?q=gut",
     "/feed/atom/",
     "/tags/gut-health/feed/rss/",
     "/sitemap.xml",
@@ -117,6 +116,77 @@ def test_unknown_query_parameters_share_the_page(client, post, django_assert_num
     client.get("/")
     with django_assert_num_queries(0):
         assert client.get("/?utm_source=newsletter&ref=x").status_code == 200
+
+
+def page_keys():
+    """The keys of the pages in the cache now."""
+    prefix = cache.make_key(f"pages:{ENTRY_FORMAT}:")
+    return set(redis.Redis.from_url(REDIS_URL).scan_iter(match=f"{prefix}*"))
+
+
+def test_parameters_a_page_does_not_read_share_its_entry(client, post, make_post):
+    """?q=, ?x= or ?page= where the page has no pages make no new entries: 50 requests with
+    odd parameters add none to what the plain addresses stored."""
+    make_post(title="Another", tags=["Gut Health"])
+    pages = ["/", "/posts/gut-brain-axis/", "/tags/gut-health/", "/feed/atom/", "/robots.txt"]
+    for url in pages:
+        client.get(url)
+    stored = page_keys()
+    assert len(stored) == len(pages)
+    for number in range(10):
+        for url in pages:
+            odd = f"{url}?q=gut{number}&x={number}&utm_source=feed"
+            if url in ("/posts/gut-brain-axis/", "/feed/atom/", "/robots.txt"):
+                odd += f"&page={number}"
+            assert client.get(odd).status_code == 200
+    assert page_keys() == stored
+
+
+def test_page_numbers_in_unusual_spellings_are_served_but_not_kept(client, post, make_post):
+    """?page=01 or ?page=+1 show page 1, but only the usual spelling is kept; ?page=1 is the
+    page without a number."""
+    client.get("/")
+    stored = page_keys()
+    for spelling in ("01", "+1", " 1", "001"):
+        response = client.get(f"/?page={spelling}")
+        assert response.status_code == 200
+        assert "The gut-brain axis" in response.content.decode()
+    assert client.get("/?page=1").status_code == 200
+    assert page_keys() == stored
+
+
+def test_search_results_are_not_kept(client, post, django_assert_max_num_queries):
+    """Each query would be a page of its own: a reader could fill the cache with them."""
+    stored = page_keys()
+    for number in range(5):
+        assert client.get(f"/search/?q=gut+{number}").status_code == 200
+    assert page_keys() == stored
+
+
+def test_a_reader_who_does_not_take_gzip_never_gets_it(client, post):
+    """The cache asks of Accept-Encoding what GZipMiddleware asks: "nogzip" is not gzip."""
+    assert client.get("/", headers={"accept-encoding": "gzip"})["Content-Encoding"] == "gzip"
+    for header in ("nogzip", "x-gzipped", "identity"):
+        response = client.get("/", headers={"accept-encoding": header})
+        assert "Content-Encoding" not in response
+        assert response.content.startswith(b"<!doctype html>")
+
+
+@pytest.mark.parametrize("url", ["/", "/posts/gut-brain-axis/", "/feed/atom/"])
+def test_head_answers_carry_the_headers_get_gives(client, post, url):
+    """HEAD gets GET's validators and caching headers, whether the page was kept already or
+    not, and no body."""
+    for _ in range(2):  # built, then from the cache
+        head = client.head(url)
+        get = client.get(url)
+        assert head.status_code == get.status_code == 200
+        assert head.content == b""
+        for header in ("ETag", "Last-Modified", "Cache-Control", "Content-Type"):
+            assert head[header] == get[header], header
+        cache.clear()
+    client.get(url)
+    etag = client.get(url)["ETag"]
+    assert client.head(url, headers={"if-none-match": etag}).status_code == 304
 
 
 def test_pages_compressed_and_plain_are_kept_apart(client, post):
