@@ -312,6 +312,15 @@ def test_an_author_cannot_rename_merge_or_delete_tags(writer_client, make_post):
     assert sorted(Tag.objects.values_list("name", flat=True)) == ["Gut", "Sleep"]
 
 
+def test_taggits_own_merge_page_is_not_there(writer_client, make_post):
+    """taggit's merge page asked for no permission and failed without tags chosen in the
+    session: it is gone, and posting to its address merges and creates nothing."""
+    make_post(tags=["Sleep"])
+    response = writer_client.post("/admin/taggit/tag/merge-tags/", {"new_tag_name": "Merged"})
+    assert response.status_code == 302  # the admin's answer to an unknown tag
+    assert list(Tag.objects.values_list("name", flat=True)) == ["Sleep"]
+
+
 def test_an_editor_renames_merges_and_deletes_tags(editor_client, make_post):
     """Editors rename, merge and delete tags."""
     make_post(tags=["Sleep", "Gut"])
