@@ -25,6 +25,7 @@ from taggit import admin as taggit_admin
 from taggit.models import Tag
 
 from posts.models import (
+    EDIT_OTHERS_POSTS,
     Image,
     Post,
     PostVersion,
@@ -186,11 +187,40 @@ class PostAdmin(admin.ModelAdmin):
         js = ["posts/admin/tag-autocomplete.js", "posts/admin/preview.js"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("tags", "series")
+        posts = super().get_queryset(request).prefetch_related("tags", "series")
+        return posts.editable_by(request.user)
+
+    # Authors work on their own posts only: the list, every view and action start from
+    # get_queryset(), and views given a post by id (preview, versions) ask these.
+    def has_view_permission(self, request, obj=None):
+        return super().has_view_permission(request, obj) and (
+            obj is None or obj.is_editable_by(request.user)
+        )
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and (
+            obj is None or obj.is_editable_by(request.user)
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and (
+            obj is None or obj.is_editable_by(request.user)
+        )
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.has_perm(EDIT_OTHERS_POSTS):
+            return fieldsets
+        # An author's byline is always their own: no field to forge, no list of staff names.
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f != "author"]})
+            for name, options in fieldsets
+        ]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "author":
-            # Authors may not look users up; they choose among staff and earlier authors.
+            # Editors (only they see the field) choose among staff and earlier authors: they
+            # may not look users up.
             kwargs["queryset"] = (
                 get_user_model()
                 .objects.filter(Q(is_staff=True) | Q(posts__isnull=False))
@@ -205,6 +235,8 @@ class PostAdmin(admin.ModelAdmin):
     def save_model(self, request, post, form, change):
         if change:
             keep_stored_version(post.pk)
+        elif not request.user.has_perm(EDIT_OTHERS_POSTS):
+            post.author = request.user
         post.updated_by = request.user
         super().save_model(request, post, form, change)
 
@@ -498,6 +530,11 @@ class TagAdmin(taggit_admin.TagAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(post_count=Count("posts_taggedpost_items"))
+
+    def get_urls(self):
+        # Without taggit's merge page, which asks for no permission and moves none of the posts'
+        # tags: the action below merges.
+        return admin.ModelAdmin.get_urls(self)
 
     @admin.display(description="Posts", ordering="post_count")
     def post_count(self, tag):

@@ -100,6 +100,10 @@ class Series(models.Model):
         return Truncator(plain_text(self.description_html)).words(40)
 
 
+# Editors' permission; without it, staff work on their own posts only, bylined by themselves.
+EDIT_OTHERS_POSTS = "posts.edit_others_posts"
+
+
 class PostQuerySet(models.QuerySet):
     def published(self):
         """The one definition of public: published, and its time has come. (The post page's
@@ -153,6 +157,14 @@ class PostQuerySet(models.QuerySet):
 
     def for_listing(self):
         return self.select_related("author").with_tags()
+
+    def editable_by(self, user):
+        """The posts this user may open, change, publish and delete (as far as their permissions
+        on posts allow): everyone's for editors, their own for authors. Post.is_editable_by()
+        says the same of one post."""
+        if user.has_perm(EDIT_OTHERS_POSTS):
+            return self
+        return self.filter(author=user)
 
 
 class Post(models.Model):
@@ -228,6 +240,9 @@ class Post(models.Model):
         ordering = ["-published_at", "-id"]
         get_latest_by = "published_at"
         indexes = [models.Index(fields=["status", "-published_at"], name="post_public_idx")]
+        permissions = [
+            ("edit_others_posts", "Can edit, publish and delete others' posts and set bylines")
+        ]
 
     def __str__(self):
         return self.title
@@ -272,6 +287,10 @@ class Post(models.Model):
 
     def get_absolute_url(self):
         return slug_address("posts:post", self.slug)
+
+    def is_editable_by(self, user):
+        """Whether the user may work on this post: see PostQuerySet.editable_by()."""
+        return self.author_id == user.pk or user.has_perm(EDIT_OTHERS_POSTS)
 
     @property
     def author_name(self):

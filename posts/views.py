@@ -46,8 +46,15 @@ def post_detail(request, slug):
     post = public_post(slug)
     unpublished = False
     if post is None and request.user.is_staff:
-        # Staff read drafts and scheduled posts at their future address, marked as such.
-        post = Post.objects.select_related("author").with_tags().filter(slug=slug).first()
+        # Staff read the drafts and scheduled posts they may edit at their future address,
+        # marked as such.
+        post = (
+            Post.objects.editable_by(request.user)
+            .select_related("author")
+            .with_tags()
+            .filter(slug=slug)
+            .first()
+        )
         if post is not None:
             unpublished = True
             post.resource_list = post.cited_resources()

@@ -99,3 +99,34 @@ def test_search_entries_get_their_posts_publication_times():
     with connection.cursor() as cursor:
         cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'posts_searchentry'")
         assert cursor.fetchone()[0] == ["toast_tuple_target=128"]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("back_to_latest")
+def test_the_author_group_gets_the_author_role_and_an_editor_group_is_made():
+    """Members of the Author group stay Authors, now with their own posts to delete and no
+    tags to rename; an Editor group works on everyone's posts. Undone, both go back."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    apps = migrate([("posts", "0014_search_entry_publication_time")])
+    writer = apps.get_model("auth", "User").objects.create(username="writer", is_staff=True)
+    writer.groups.add(apps.get_model("auth", "Group").objects.get(name="Author"))
+
+    migrate([("posts", "0015_roles")])
+    writer = get_user_model().objects.get(username="writer")
+    assert writer.has_perm("posts.delete_post") and writer.has_perm("taggit.add_tag")
+    for permission in ("posts.edit_others_posts", "posts.add_series", "taggit.change_tag"):
+        assert not writer.has_perm(permission)
+    editor_permissions = Group.objects.get(name="Editor").permissions.values_list(
+        "codename", flat=True
+    )
+    assert {"edit_others_posts", "delete_series", "change_tag", "delete_tag"} <= set(
+        editor_permissions
+    )
+    assert not [name for name in editor_permissions if name.endswith(("_user", "_group"))]
+
+    migrate([("posts", "0014_search_entry_publication_time")])
+    assert not Group.objects.filter(name="Editor").exists()
+    writer = get_user_model().objects.get(username="writer")
+    assert writer.has_perm("taggit.change_tag") and not writer.has_perm("posts.delete_post")
