@@ -26,6 +26,7 @@ from taggit.models import Tag
 
 from posts.models import (
     EDIT_OTHERS_POSTS,
+    EditConflict,
     Image,
     Post,
     PostVersion,
@@ -232,6 +233,14 @@ class PostAdmin(admin.ModelAdmin):
     def get_changeform_initial_data(self, request):
         return {"author": request.user.pk, **super().get_changeform_initial_data(request)}
 
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except EditConflict:
+            # Another save landed after this one was validated, and this one was rolled back
+            # whole: validated again, the form tells the author so, their text kept.
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
     def save_model(self, request, post, form, change):
         if change:
             keep_stored_version(post.pk)
@@ -332,9 +341,9 @@ class PostAdmin(admin.ModelAdmin):
                     messages.ERROR,
                 )
                 return redirect("admin:posts_post_version", post.pk, number)
-            post.updated_by = request.user
-            post.restore(version)
-            post.record_version(request.user)
+            failure = f"Version {number} was not restored"
+            if not self.save_as_new_version(request, post, failure, lambda p: p.restore(version)):
+                return redirect("admin:posts_post_version", post.pk, number)
             self.message_user(
                 request, f"Version {number} restored; it is now version {post.version}."
             )
@@ -415,11 +424,8 @@ class PostAdmin(admin.ModelAdmin):
                     request, f"“{post}” was not published: {' '.join(problems)}", messages.ERROR
                 )
                 continue
-            keep_stored_version(post.pk)
-            post.updated_by = request.user
-            post.save()
-            post.record_version(request.user)
-            published.append(post.title)
+            if self.save_as_new_version(request, post, f"“{post}” was not published"):
+                published.append(post.title)
         if published:
             self.message_user(request, f"Published now: {', '.join(published)}.")
 
@@ -427,16 +433,28 @@ class PostAdmin(admin.ModelAdmin):
     def unpublish(self, request, queryset):
         titles = []
         for post in queryset.filter(status=Post.Status.PUBLISHED):
-            keep_stored_version(post.pk)
             if post.is_scheduled:
                 post.published_at = None  # a draft keeps no date in the future
             post.status = Post.Status.DRAFT
-            post.updated_by = request.user
-            post.save()
-            post.record_version(request.user)
-            titles.append(post.title)
+            if self.save_as_new_version(request, post, f"“{post}” was not unpublished"):
+                titles.append(post.title)
         if titles:
             self.message_user(request, f"Back to draft: {', '.join(titles)}.")
+
+    def save_as_new_version(self, request, post, failure, save=Post.save):
+        """Save the post (with `save`) as a new version by this user; or, if someone else
+        saved it since it was read, change nothing and tell the user `failure` and why."""
+        keep_stored_version(post.pk)
+        post.updated_by = request.user
+        try:
+            save(post)
+        except EditConflict:
+            self.message_user(
+                request, f"{failure}: someone else saved it a moment ago.", messages.ERROR
+            )
+            return False
+        post.record_version(request.user)
+        return True
 
     @admin.display(boolean=True, description="Public")
     def is_live(self, post):

@@ -104,6 +104,15 @@ class Series(models.Model):
 EDIT_OTHERS_POSTS = "posts.edit_others_posts"
 
 
+class EditConflict(Exception):
+    """A post was saved over a version that is no longer the latest: someone else saved it
+    after it was read, and this save would have overwritten their work."""
+
+    def __init__(self, post):
+        super().__init__(f"“{post}” was saved by someone else after version {post.version}.")
+        self.post = post
+
+
 class PostQuerySet(models.QuerySet):
     def published(self):
         """The one definition of public: published, and its time has come. (The post page's
@@ -247,6 +256,7 @@ class Post(models.Model):
     def __str__(self):
         return self.title
 
+    @transaction.atomic
     def save(self, *args, **kwargs):
         for name in self.CONTENT_FIELDS:
             # Pasted from a PDF, say: invisible, invalid in feeds, refused by PostgreSQL.
@@ -261,13 +271,19 @@ class Post(models.Model):
             self.published_at = self.published_at.replace(microsecond=0)
         before = None
         if not self._state.adding:
+            # Only over the version this post was read at (or its form opened at): the update
+            # that claims the next version waits for a save under way, then finds none to claim.
+            claimed = Post.objects.filter(pk=self.pk, version=self.version).update(
+                version=models.F("version") + 1
+            )
+            if not claimed:
+                raise EditConflict(self)
+            self.version += 1
             before = (
                 Post.objects.filter(pk=self.pk)
-                .values("version", *self.VISIBLE_FIELDS, *self.CONTENT_FIELDS)
-                .first()
+                .values(*self.VISIBLE_FIELDS, *self.CONTENT_FIELDS)
+                .get()
             )
-            if before is not None:
-                self.version = before["version"] + 1
         if before is not None and any(
             before[name] != getattr(self, name) for name in self.CONTENT_FIELDS
         ):

@@ -1,14 +1,19 @@
 """Authors' workflow in the admin: states, scheduling, publishing and unpublishing."""
 
+import contextlib
+import threading
 from datetime import timedelta
 
 import pytest
 from django.contrib.messages import get_messages
+from django.db import connection
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from pytest_django.asserts import assertContains
 
-from posts.models import Post
+import posts.admin
+from posts.models import EditConflict, Post
 from tests.test_admin import post_form
 
 pytestmark = pytest.mark.django_db
@@ -242,6 +247,101 @@ def test_a_save_over_someone_elses_newer_save_is_refused(
     assertContains(response, "Second author&#x27;s text.")
     post.refresh_from_db()
     assert post.body == "First author's text.\n"
+
+
+def test_saving_a_post_read_before_someone_elses_save_is_refused(make_post):
+    """The save itself is conditional on the version it was read at: an older copy of the
+    post changes nothing, whatever code saves it."""
+    post = make_post(body="Original text.")
+    older_copy = Post.objects.get(pk=post.pk)
+    post.body = "Newer text."
+    post.save()
+    older_copy.body = "Older text."
+    with pytest.raises(EditConflict):
+        older_copy.save()
+    post.refresh_from_db()
+    assert (post.body, post.version) == ("Newer text.\n", 2)
+
+
+@pytest.mark.parametrize("action", ["unpublish", "restore"])
+def test_an_action_on_a_post_saved_meanwhile_changes_nothing_and_says_so(
+    admin_client, make_post, monkeypatch, action
+):
+    """Unpublishing or restoring a version just after someone else saved the post leaves
+    their save in place, and tells the user."""
+    post = make_post(title="First title")
+    post.record_version()
+
+    def someone_saves_first(post_id):
+        other = Post.objects.get(pk=post_id)
+        other.title = "Saved meanwhile"
+        other.save()
+
+    monkeypatch.setattr(posts.admin, "keep_stored_version", someone_saves_first)
+    if action == "unpublish":
+        response = admin_client.post(
+            reverse(CHANGELIST), {"action": "unpublish", "_selected_action": [post.pk]}
+        )
+        failure = "“First title” was not unpublished"
+    else:
+        response = admin_client.post(reverse("admin:posts_post_version", args=[post.pk, 1]))
+        failure = "Version 1 was not restored"
+    assert response.status_code == 302
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [
+        f"{failure}: someone else saved it a moment ago."
+    ]
+    post.refresh_from_db()
+    assert (post.title, post.status, post.version) == ("Saved meanwhile", "published", 2)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_saves_in_the_same_instant_cannot_both_land(make_post, admin_user, monkeypatch):
+    """Two authors press Save at once, each form based on the same version: both pass
+    validation before either writes, yet only one save lands; the other author is told, with
+    their text kept, and the history holds one new version."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite lets one writer at a time into the database, not two threads")
+    post = make_post(body="Original text.")
+    client = Client()
+    client.force_login(admin_user)
+    url = reverse("admin:posts_post_change", args=[post.pk])
+    forms = [change_form(client, post, body=f"Text from tab {tab}.") for tab in (1, 2)]
+    both_validated = threading.Barrier(2, timeout=30)
+    keep_stored_version = posts.admin.keep_stored_version
+
+    def after_validation(post_id):
+        # Saving starts here, after the form's check of the version: wait for the other save.
+        with contextlib.suppress(threading.BrokenBarrierError):
+            both_validated.wait()
+        keep_stored_version(post_id)
+
+    monkeypatch.setattr(posts.admin, "keep_stored_version", after_validation)
+    responses = {}
+
+    def save(tab):
+        tab_client = Client()
+        tab_client.force_login(admin_user)
+        try:
+            responses[tab] = tab_client.post(url, forms[tab - 1])
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=save, args=(tab,)) for tab in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(response.status_code for response in responses.values()) == [200, 302]
+    [(loser, refused)] = [(tab, r) for tab, r in responses.items() if r.status_code == 200]
+    assertContains(refused, "after you opened it. Nothing of yours was saved")
+    assertContains(refused, f"Text from tab {loser}.")
+    winner = 3 - loser
+    post.refresh_from_db()
+    assert (post.body, post.version) == (f"Text from tab {winner}.\n", 2)
+    assert list(post.versions.values_list("number", "body")) == [
+        (2, f"Text from tab {winner}.\n"),
+        (1, "Original text.\n"),
+    ]
 
 
 def test_every_save_is_kept_and_an_old_version_can_be_restored(admin_client, make_post):
