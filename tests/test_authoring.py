@@ -294,7 +294,9 @@ def test_an_action_on_a_post_saved_meanwhile_changes_nothing_and_says_so(
     assert (post.title, post.status, post.version) == ("Saved meanwhile", "published", 2)
 
 
-@pytest.mark.django_db(transaction=True)
+# Rows written by other threads need real commits; the database is restored afterwards for
+# the tests that follow, as the browser tests' is.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_saves_in_the_same_instant_cannot_both_land(make_post, admin_user, monkeypatch):
     """Two authors press Save at once, each form based on the same version: both pass
     validation before either writes, yet only one save lands; the other author is told, with
