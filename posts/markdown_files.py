@@ -6,11 +6,9 @@ the same bytes.
 """
 
 import datetime
-import uuid
 from pathlib import Path
 
 import yaml
-from django.utils.dateparse import parse_datetime
 
 from posts.models import Resource
 
@@ -29,69 +27,98 @@ class FileProblem(ValueError):
         self.field = field
 
 
-def read(path):
-    """The front matter (a dict) and the body of a Markdown file."""
+class FileLoader(yaml.SafeLoader):
+    """safe_load's loader, refusing anchors and aliases: safe_load follows every alias, so a few
+    hundred bytes of nested ones ("billion laughs") hold billions of items for whatever reads
+    them. Exports never write them."""
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or event.anchor is not None:
+            raise FileProblem(
+                None,
+                "YAML anchors and aliases (& and *) are refused "
+                f"(line {event.start_mark.line + 1})",
+            )
+        return super().compose_node(parent, index)
+
+    def construct_yaml_timestamp(self, node):
+        # In the form of a date but no date (month 13): kept as text, for its field's check
+        # to name.
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
+
+FileLoader.add_constructor("tag:yaml.org,2002:timestamp", FileLoader.construct_yaml_timestamp)
+
+
+class FileDumper(yaml.SafeDumper):
+    """safe_dump writing a value met twice in full, never as an alias FileLoader would refuse."""
+
+    def ignore_aliases(self, data):
+        return True
+
+
+def inside(folder, path, field=None):
+    """The path, links followed, if it leads into the folder being imported: nothing else is
+    read, whatever a file lists or a link points to."""
     try:
-        text = path.read_text(encoding="utf-8")
+        resolved = path.resolve()
+    except (OSError, RuntimeError, ValueError) as error:  # a loop of links, a NUL in the name
+        raise FileProblem(field, f"cannot be followed: {error}") from error
+    if not resolved.is_relative_to(folder.resolve()):
+        raise FileProblem(field, f"refused: it leads outside {folder}, to {resolved}")
+    return resolved
+
+
+def read_text(path):
+    """The text of a UTF-8 file, without the byte order mark some editors start it with."""
+    if not path.is_file():  # a folder, or a pipe that would never end
+        raise FileProblem(None, "not a file")
+    try:
+        return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as error:
         raise FileProblem(None, "not UTF-8 text") from error
+    except OSError as error:
+        raise FileProblem(None, f"cannot be read: {error.strerror}") from error
+
+
+def load_yaml(text, what):
+    """The data in YAML text, as safe_load reads it but without anchors and aliases."""
+    try:
+        return yaml.load(text, Loader=FileLoader)
+    except FileProblem:
+        raise
+    # ValueError: an integer of over 4,300 digits; RecursionError: lists nested too deeply.
+    except (yaml.YAMLError, ValueError, RecursionError) as error:
+        raise FileProblem(None, f"{what} is not valid YAML: {error}") from error
+
+
+def read(path, folder):
+    """The front matter (a dict) and the body of a Markdown file in the folder being imported."""
+    text = read_text(inside(folder, path))
     if not text.startswith("---\n"):
         raise FileProblem(None, "no front matter (the file must start with a '---' line)")
     front, separator, body = text[4:].partition("\n---\n")
     if not separator:
         raise FileProblem(None, "the front matter has no closing '---' line")
-    try:
-        meta = yaml.safe_load(front) or {}
-    except yaml.YAMLError as error:
-        raise FileProblem(None, f"front matter is not valid YAML: {error}") from error
+    # With its opening line, so that YAML's line numbers are the file's.
+    meta = load_yaml(text[: 4 + len(front)], "front matter") or {}
     if not isinstance(meta, dict):
         raise FileProblem(None, "front matter must be a mapping of fields")
     return meta, body.strip("\n") + "\n"
 
 
+def _dump(data):
+    return yaml.dump(
+        data, Dumper=FileDumper, sort_keys=False, allow_unicode=True, width=float("inf")
+    )
+
+
 def write(path, meta, body):
-    front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=float("inf"))
-    path.write_text(f"---\n{front}---\n\n{body.strip(chr(10))}\n", encoding="utf-8")
-
-
-def moment(meta, field):
-    """An aware datetime from a front matter field, None when absent."""
-    value = meta.get(field)
-    if value in (None, ""):
-        return None
-    if isinstance(value, datetime.datetime):
-        result = value
-    elif isinstance(value, str) and (parsed := parse_datetime(value)):
-        result = parsed
-    else:
-        raise FileProblem(field, f"{value!r} is not a date and time")
-    if result.tzinfo is None:
-        raise FileProblem(field, "needs a time zone, such as +00:00")
-    return result
-
-
-def guid(meta):
-    value = meta.get("guid")
-    if value in (None, ""):
-        return None
-    try:
-        return uuid.UUID(str(value))
-    except ValueError as error:
-        raise FileProblem("guid", f"{value!r} is not a UUID") from error
-
-
-def text_list(meta, field):
-    value = meta.get(field) or []
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise FileProblem(field, "must be a list of names")
-    return value
-
-
-def mapping_list(meta, field):
-    value = meta.get(field) or []
-    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
-        raise FileProblem(field, "must be a list of fields")
-    return value
+    path.write_text(f"---\n{_dump(meta)}---\n\n{body.strip(chr(10))}\n", encoding="utf-8")
 
 
 def _utc(value):
@@ -133,8 +160,7 @@ def image_entry(image):
 
 
 def dump_yaml(path, data):
-    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=float("inf"))
-    path.write_text(text, encoding="utf-8")
+    path.write_text(_dump(data), encoding="utf-8")
 
 
 def series_meta(series):

@@ -1,15 +1,15 @@
 """Create or update series and posts from Markdown files with YAML front matter.
 
 DIR/series/*.md hold series (title, slug; the body is the description) and DIR/posts/*.md hold
-posts (see posts/markdown_files.py for the fields). Every file is checked before anything is
-written: a file with a problem is reported with its field and skipped, the others are imported,
-and the command then exits with an error. Running it twice changes nothing the second time.
+posts (see posts/markdown_files.py for the fields, posts/front_matter.py for their checks).
+Every file is checked before anything is written: a file with a problem is reported with its
+field and skipped, the others are imported, and the command then exits with an error. Nothing
+outside DIR is read. Running it twice changes nothing the second time.
 """
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files import File
@@ -19,7 +19,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from posts import markdown_files
+from posts import front_matter, markdown_files
 from posts.links import posts_by_slug
 from posts.markdown_files import FileProblem
 from posts.models import (
@@ -29,7 +29,6 @@ from posts.models import (
     Resource,
     Series,
     SeriesPart,
-    clean_tag_names,
     validate_image_file,
 )
 from posts.rendering import RenderError, render
@@ -79,14 +78,6 @@ def _finder(incoming):
     return find_posts
 
 
-def _check(instance, exclude=()):
-    try:
-        instance.clean_fields(exclude=list(exclude))
-    except ValidationError as error:
-        name, messages = next(iter(error.message_dict.items()))
-        raise FileProblem(name, " ".join(messages)) from error
-
-
 class Command(BaseCommand):
     help = "Create or update series and posts from Markdown files with front matter in DIR."
 
@@ -96,7 +87,7 @@ class Command(BaseCommand):
     def handle(self, *args, directory, **options):
         if not directory.is_dir():
             raise CommandError(f"{directory} is not a directory")
-        self.errors = []
+        self.directory, self.errors = directory, []
         images = self.read_images(directory)
         series_files = self.read_all(directory / "series", self.read_series)
         known_series = {plan.series.slug for plan in series_files}
@@ -106,7 +97,7 @@ class Command(BaseCommand):
         post_files = self.check_links(post_files)
 
         with transaction.atomic():
-            created_images = self.write_images(directory, images)
+            created_images = self.write_images(images)
             for plan in series_files:
                 if plan.created or plan.changed:
                     plan.series.save()
@@ -132,41 +123,42 @@ class Command(BaseCommand):
             raise CommandError(f"{len(self.errors)} file(s) not imported; see above.")
 
     def read_images(self, directory):
-        """The entries of images.yaml whose files are there and are images we accept."""
+        """The entries of images.yaml whose files are in DIR and are images we accept."""
         listing = directory / markdown_files.IMAGES_FILE
         if not listing.exists():
             return []
         try:
-            entries = yaml.safe_load(listing.read_text(encoding="utf-8")) or []
-        except yaml.YAMLError as error:
-            self.errors.append((listing, FileProblem(None, f"not valid YAML: {error}")))
-            return []
-        if not isinstance(entries, list):
-            self.errors.append((listing, FileProblem(None, "must be a list of images")))
+            text = markdown_files.read_text(markdown_files.inside(directory, listing))
+            entries = markdown_files.load_yaml(text, "the list of images") or []
+            if not isinstance(entries, list):
+                raise FileProblem(None, "must be a list of images")
+        except FileProblem as problem:
+            self.errors.append((listing, problem))
             return []
         valid = []
-        for entry in entries:
+        for number, entry in enumerate(entries, 1):
             try:
-                if not isinstance(entry, dict) or not isinstance(entry.get("id"), int):
-                    raise FileProblem("id", "each image needs a whole-number id")
-                if not entry.get("description"):
-                    raise FileProblem("description", "missing")
-                path = directory / str(entry.get("file"))
-                if not path.is_file():
-                    raise FileProblem("file", f"no file at {entry.get('file')}")
-                with path.open("rb") as file:
-                    try:
-                        validate_image_file(File(file))
-                    except ValidationError as error:
-                        raise FileProblem("file", " ".join(error.messages)) from error
-                markdown_files.moment(entry, "uploaded_at")
+                valid.append(self.read_image(directory, entry))
             except FileProblem as problem:
-                self.errors.append((f"{listing} (image {entry.get('id')})", problem))
-                continue
-            valid.append(entry)
+                known = isinstance(entry, dict) and "id" in entry
+                which = f"image {entry['id']}" if known else f"entry {number}"
+                self.errors.append((f"{listing} ({which})", problem))
         return valid
 
-    def write_images(self, directory, entries):
+    def read_image(self, directory, entry):
+        """An entry of images.yaml whose file is in DIR and is an image we accept."""
+        fields = front_matter.image_fields(entry)
+        path = markdown_files.inside(directory, directory / fields["file"], "file")
+        if not path.is_file():
+            raise FileProblem("file", f"no file at {fields['file']}")
+        with path.open("rb") as file:
+            try:
+                validate_image_file(File(file))
+            except ValidationError as error:
+                raise FileProblem("file", " ".join(error.messages)) from error
+        return {**fields, "path": path}
+
+    def write_images(self, entries):
         """Create the images this site lacks, under their own ids so posts find them."""
         created = 0
         for entry in entries:
@@ -177,11 +169,11 @@ class Command(BaseCommand):
                     image.save(update_fields=["alt_text"])
                 continue
             image = Image(pk=entry["id"], alt_text=entry["description"])
-            path = directory / entry["file"]
-            with path.open("rb") as file:
-                image.file.save(path.name.split("-", 1)[-1], File(file), save=True)
-            if uploaded_at := markdown_files.moment(entry, "uploaded_at"):
-                Image.objects.filter(pk=image.pk).update(uploaded_at=uploaded_at)
+            with entry["path"].open("rb") as file:
+                name = Path(entry["file"]).name.split("-", 1)[-1]
+                image.file.save(name, File(file), save=True)
+            if entry["uploaded_at"]:
+                Image.objects.filter(pk=image.pk).update(uploaded_at=entry["uploaded_at"])
             created += 1
         if created:
             # Ids given by hand leave PostgreSQL's counter behind: bring it up to date.
@@ -200,23 +192,20 @@ class Command(BaseCommand):
         return plans
 
     def read_series(self, path):
-        meta, description = markdown_files.read(path)
-        slug = meta.get("slug") or path.stem
+        meta, description = markdown_files.read(path, self.directory)
+        fields = front_matter.series_fields(meta)
+        slug = fields["slug"] or path.stem
         series = Series.objects.filter(slug=slug).first()
         created = series is None
         series = series or Series(slug=slug)
-        changed = _assign(series, {"title": meta.get("title") or "", "description": description})
-        _check(series, exclude=["description_html"])
+        changed = _assign(series, {"title": fields["title"], "description": description})
+        front_matter.check_fields(series, exclude=["description_html"])
         return SeriesFile(path, series, created, changed)
 
     def read_post(self, path, known_series):
-        meta, body = markdown_files.read(path)
-        if not meta.get("title"):
-            raise FileProblem("title", "missing")
-        if not meta.get("author"):
-            raise FileProblem("author", "missing")
-        slug = meta.get("slug") or path.stem
-        guid = markdown_files.guid(meta)
+        meta, body = markdown_files.read(path, self.directory)
+        fields = front_matter.post_fields(meta)
+        slug, guid = fields["slug"] or path.stem, fields["guid"]
         post = (
             (guid and Post.objects.filter(guid=guid).first())
             or Post.objects.filter(slug=slug).first()
@@ -224,15 +213,18 @@ class Command(BaseCommand):
         )
         created = post is None
         post = post or Post()
-        author = get_user_model().objects.filter(username=meta["author"]).first()
+        User = get_user_model()
+        author = User.objects.filter(username=fields["author"]).first()
+        if author is None:  # to be created: a name the site accepts
+            front_matter.check_value(User, "username", fields["author"], "author")
         values = {
-            "title": meta["title"],
+            "title": fields["title"],
             "slug": slug,
-            "summary": meta.get("summary") or "",
+            "summary": fields["summary"],
             "body": body,
-            "status": meta.get("status") or Post.Status.DRAFT,
+            "status": fields["status"] or Post.Status.DRAFT,
             # Without a date in the file, keep the one the post was published with.
-            "published_at": markdown_files.moment(meta, "published_at") or post.published_at,
+            "published_at": fields["published_at"] or post.published_at,
         }
         if author is not None:
             values["author_id"] = author.pk
@@ -241,46 +233,21 @@ class Command(BaseCommand):
         changed = _assign(post, values)
         if post.published_at is not None:
             post.published_at = post.published_at.replace(microsecond=0)
-        _check(post, exclude=["author"])
+        front_matter.check_fields(post, exclude=["author"])
 
-        try:
-            tags = clean_tag_names(markdown_files.text_list(meta, "tags"))
-        except ValidationError as error:
-            raise FileProblem("tags", " ".join(error.messages)) from error
         parts = set()
-        for entry in markdown_files.mapping_list(meta, "series"):
-            if entry.get("slug") in {slug for slug, _ in parts}:
-                raise FileProblem("series", f"{entry.get('slug')!r} is listed twice")
-            if entry.get("slug") not in known_series:
-                raise FileProblem("series", f"no series with slug {entry.get('slug')!r}")
-            try:
-                parts.add((entry["slug"], int(entry["position"])))
-            except (KeyError, TypeError, ValueError) as error:
-                raise FileProblem(
-                    "series", "each needs a slug and a whole-number position"
-                ) from error
-        resources = []
-        for entry in markdown_files.mapping_list(meta, "resources"):
-            values = {key: entry.get(key) for key in markdown_files.RESOURCE_KEYS}
-            values = {
-                k: ("" if v is None and k not in ("number", "year") else v)
-                for k, v in values.items()
-            }
-            resource = Resource(**values)
-            try:
-                resource.clean_fields(exclude=["post"])
-            except ValidationError as error:
-                name, messages = next(iter(error.message_dict.items()))
-                raise FileProblem(f"resources: {name}", " ".join(messages)) from error
-            resources.append({key: getattr(resource, key) for key in markdown_files.RESOURCE_KEYS})
-        numbers = [resource["number"] for resource in resources]
-        if len(numbers) != len(set(numbers)):
-            raise FileProblem("resources", "two resources share a number")
+        for series_slug, position in fields["series"]:
+            if series_slug in {slug for slug, _ in parts}:
+                raise FileProblem("series", f"{series_slug!r} is listed twice")
+            if series_slug not in known_series:
+                raise FileProblem("series", f"no series with slug {series_slug!r}")
+            parts.add((series_slug, position))
         try:
-            cited = render(body).citations
+            cited = render(body, resolve_images=front_matter.check_image_ids).citations
         except RenderError as error:
             raise FileProblem("body", str(error)) from error
-        if missing := sorted(set(cited) - set(numbers)):
+        numbers = {resource["number"] for resource in fields["resources"]}
+        if missing := sorted(set(cited) - numbers):
             listed = ", ".join(f"#{number}" for number in missing)
             raise FileProblem("body", f"the text cites resource {listed}, not listed")
         return PostFile(
@@ -288,12 +255,12 @@ class Command(BaseCommand):
             post=post,
             created=created,
             changed=changed,
-            author_name=meta["author"],
-            tags=tags,
+            author_name=fields["author"],
+            tags=fields["tags"],
             parts=parts,
-            resources=resources,
-            previous_slugs=markdown_files.text_list(meta, "previous_slugs"),
-            updated_at=markdown_files.moment(meta, "updated_at"),
+            resources=fields["resources"],
+            previous_slugs=fields["previous_slugs"],
+            updated_at=fields["updated_at"],
         )
 
     def check_slugs(self, plans):
