@@ -8,7 +8,6 @@ import uuid
 
 from django.core.exceptions import ValidationError
 from django.utils.dateparse import parse_datetime
-from taggit.models import Tag
 
 from posts.markdown_files import RESOURCE_KEYS, FileProblem
 from posts.models import IMAGE_SCHEME, Image, PreviousSlug, Resource, SeriesPart, clean_tag_names
@@ -122,10 +121,9 @@ def _resource(entry):
 
 def _tags(meta):
     try:
-        names = clean_tag_names(text_list(meta, "tags"))
+        return clean_tag_names(text_list(meta, "tags"))
     except ValidationError as error:
         raise FileProblem("tags", " ".join(error.messages)) from error
-    return [check_value(Tag, "name", name, "tags") for name in names]
 
 
 def post_fields(meta):

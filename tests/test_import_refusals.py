@@ -119,7 +119,11 @@ def media_files(settings):
         ("author: {username: demo}\n", "Text.", "author: must be text, not a mapping"),
         ("author: demo and friends\n", "Text.", "author: Enter a valid username."),
         ("author: demo\nsummary: [a, b]\n", "Text.", "summary: must be text, not a list"),
-        (f"author: demo\ntags: [{'x' * 101}]\n", "Text.", "tags: Ensure this value has at most"),
+        (
+            f"author: demo\ntags: [{'x' * 101}]\n",
+            "Text.",
+            "tags: A tag can be at most 100 characters long",
+        ),
         (
             "author: demo\nprevious_slugs: [not a slug]\n",
             "Text.",
