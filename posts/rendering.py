@@ -13,6 +13,7 @@ import html
 import re
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import bleach
 import markdown
@@ -51,6 +52,8 @@ ALLOWED_ATTRIBUTES = {
     "th": ["align", "colspan", "rowspan", "scope"],
 }
 ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
+# The attribute of each allowed tag that holds an address.
+URL_ATTRIBUTES = {"a": (None, "href"), "img": (None, "src")}
 
 MARKDOWN_EXTENSIONS = ["footnotes", "tables", "fenced_code", "toc", "sane_lists", "smarty"]
 MARKDOWN_CONFIG = {
@@ -70,6 +73,18 @@ class ContentFilter(Filter):
         for token in super().__iter__():
             if token["type"] in ("StartTag", "EmptyTag"):
                 attrs = token["data"]
+                url = URL_ATTRIBUTES.get(token["name"])
+                # Attribute values keep their entities here; read them as the page will.
+                readable = url in attrs and parses(html.unescape(attrs[url]))
+                if token["name"] == "img" and not readable:
+                    # No image to show (or none the sanitiser kept): its description instead.
+                    yield {
+                        "type": "Characters",
+                        "data": html.unescape(attrs.get((None, "alt"), "")),
+                    }
+                    continue
+                if url in attrs and not readable:
+                    del attrs[url]  # the link's text stays, as text
                 for key in list(attrs):
                     name, value = key[1], attrs[key]
                     if name == "id":
@@ -96,6 +111,16 @@ def content_fragment(fragment):
         # The page's own anchors, or an id as it appears on the page (from a pasted address).
         return fragment
     return CONTENT_ID_PREFIX + fragment
+
+
+def parses(url):
+    """Whether urllib can take the address apart, as feeds and link checks do: not so for a
+    host such as `[oops]` or a port such as `:99999`."""
+    try:
+        urlsplit(url).port  # noqa: B018 (reading the port checks it)
+    except ValueError:
+        return False
+    return True
 
 
 def _is_external(href):

@@ -422,3 +422,47 @@ def test_links_to_the_posts_resources_keep_their_anchor():
     html = render_markdown("[Resource #4](#resource-4) and [intro](#intro)")
     assert '<a href="#resource-4">Resource #4</a>' in html
     assert '<a href="#md-intro">intro</a>' in html
+
+
+UNREADABLE_ADDRESSES = [
+    "http://[oops]/",
+    "//[x]",
+    "https://[x]/a.png",
+    "http://[::1/",
+    "http://host:99999/",
+    "http://host:port/",
+    "http://a\u2100b/",  # a host that reads as "a/cb" once normalised
+]
+
+
+@pytest.mark.parametrize("address", UNREADABLE_ADDRESSES)
+def test_a_link_urllib_cannot_read_keeps_its_text_and_loses_its_address(address):
+    """An address that urllib refuses (feeds and link checks read every one) is dropped;
+    the link's words stay, as text."""
+    for source in (f"See [the study]({address}).", f'See <a href="{address}">the study</a>.'):
+        html = render_markdown(source)
+        assert attrs_of(html, "a") == [{}]
+        assert unescape(re.sub("<[^>]+>", "", html)) == "See the study."
+
+
+@pytest.mark.parametrize("address", UNREADABLE_ADDRESSES)
+def test_an_image_urllib_cannot_read_becomes_its_description(address):
+    """An image whose address urllib refuses is shown as its alt text, escaped."""
+    html = render_markdown(f"A ![chart of <b>flora</b> & more]({address}) here")
+    assert attrs_of(html, "img") == []
+    assert html == "<p>A chart of &lt;b&gt;flora&lt;/b&gt; &amp; more here</p>"
+
+
+def test_an_address_hidden_behind_entities_is_read_as_the_page_reads_it():
+    """Entities in a raw address are decoded before it is checked, as a browser does."""
+    assert render_markdown('<a href="http://&#91;x&#93;/">t</a>') == "<p><a>t</a></p>"
+
+
+def test_odd_but_readable_addresses_are_kept():
+    """IPv6 hosts, percent signs and non-ASCII hosts parse, and stay links."""
+    html = render_markdown("[a](http://[::1]:8000/) [b](https://%zz/) [c](http://ünï.de/)")
+    assert [a["href"] for a in attrs_of(html, "a")] == [
+        "http://[::1]:8000/",
+        "https://%zz/",
+        "http://ünï.de/",
+    ]
