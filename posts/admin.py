@@ -35,7 +35,7 @@ from posts.models import (
     clean_tag_names,
     reindex,
 )
-from posts.rendering import RenderError, reading_minutes, render
+from posts.rendering import RenderError, reading_minutes
 
 COMPARE_SIDE_BY_SIDE_LINES = 300
 
@@ -58,10 +58,10 @@ class ResourceFormSet(BaseInlineFormSet):
             if form.cleaned_data and not form.cleaned_data.get("DELETE")
         }
         try:
-            cited = render(self.instance.body).citations
+            self.instance.render_body(keep=True)  # the render validation kept, for the save
         except RenderError:
             return  # the body field reports it
-        missing = sorted(set(cited) - listed)
+        missing = sorted(set(self.instance.citations) - listed)
         if missing:
             numbers = ", ".join(f"#{number}" for number in missing)
             raise ValidationError(
@@ -206,16 +206,17 @@ class PostAdmin(admin.ModelAdmin):
         if change:
             keep_stored_version(post.pk)
         post.updated_by = request.user
+        # Publishing is refused by validation; a draft may be saved, with a warning. (Before
+        # the save, which uses the same render.)
+        if post.status == Post.Status.DRAFT:
+            for problem in post.link_problems():
+                messages.warning(request, f"Before publishing: {problem}")
         super().save_model(request, post, form, change)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         post = form.instance
         post.record_version(request.user)
-        # Publishing is refused by validation; a draft may be saved, with a warning.
-        if post.status == Post.Status.DRAFT:
-            for problem in post.link_problems():
-                messages.warning(request, f"Before publishing: {problem}")
 
     def get_urls(self):
         return [
