@@ -4,10 +4,17 @@ import random
 import re
 from html import unescape
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 
-from posts.rendering import reading_minutes, render_markdown
+from posts.rendering import (
+    WORDS_PER_MINUTE,
+    RenderError,
+    plain_text,
+    reading_minutes,
+    render_markdown,
+)
 
 FORBIDDEN_TAGS = frozenset(
     {
@@ -466,3 +473,73 @@ def test_odd_but_readable_addresses_are_kept():
         "https://%zz/",
         "http://ünï.de/",
     ]
+
+
+# Inputs Python-Markdown takes from seconds to hours over, and why each is refused.
+PATHOLOGICAL = [
+    ("[" * 5_000, "Paragraph 1 (“[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[…”) has 5,000 “[” without a "
+     "matching “]”"),
+    ("[" * 20_000, "has 20,000 “[” without a matching “]”"),
+    ("Intro.\n\nSee " + "[" * 5_000, "Paragraph 2 (“See [[[[[[[[[[[[[[[[[[[[[[[[[[…”) has 5,000"),
+    ("![" * 20_000, "has 20,000 “[” without a matching “]”"),
+    ("[](" * 20_000, "has 20,000 links whose “(” has no matching “)”"),
+    ("[`]`" * 2_000, "has 2,000 “[” without a matching “]”"),
+    ("<div>" * 50_000, "This text has 50,000 HTML tags; at most 2,000."),
+    ("*a" * 100_000, "has 100,000 “*” and other markup: too much to render in one paragraph"),
+    ("`a" * 100_000, "has 100,000 “`” and other markup"),
+    ("&#x41;" * 200_000, "This text has 1,200,000 characters; at most 300,000 can be shown."),
+    ("&#x41;" * 40_000, "has 40,000 “&” and other markup"),
+    ("a <b " * 20_000, "This text has 20,000 HTML tags"),
+    ("<b " * 50 + "a" * 250_000, "This text has 50 HTML tags that do not end plainly with “>”"),
+    ("a\n=\n" * 20_000, "runs 40,000 lines without a blank line"),
+    ("- a\n" * 20_000, "runs 20,000 lines without a blank line"),
+    ("> " * 100 + "a" * 200_000, "nests quotes or lists 150 deep"),
+    ("```\n" * 20_000, "This text has 20,000 lines that open or close fenced code"),
+    ("[^1] " * 5_000 + "\n\n[^1]: A note.", "Footnote [^1] is referred to 5,000 times"),
+    ("a\n\n" * 5_000, "This text has about 5,000 paragraphs, headings, list items and table"),
+    (("`a` " * 100 + "\n\n") * 100, "This text has about 20,000 pieces of emphasis, code, links"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("source", "message"), PATHOLOGICAL, ids=[repr(source[:12]) for source, _ in PATHOLOGICAL]
+)
+def test_text_too_costly_to_render_is_refused_with_the_reason(source, message):
+    """Input that would take Markdown or the sanitiser minutes is refused before it runs, with
+    a message that says where the problem is."""
+    with pytest.raises(RenderError) as refused:
+        render_markdown(source)
+    assert message in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("source", "html"),
+    [
+        ("[" * 100, f"<p>{'[' * 100}</p>"),
+        (" ".join(["*a*"] * 1_000), "<p>" + " ".join(["<em>a</em>"] * 1_000) + "</p>"),
+        ("<div>" * 100, "<div>" * 100 + "</div>" * 100),
+        ("```\n" + "[" * 20_000 + "\n```", f"<pre><code>{'[' * 20_000}\n</code></pre>"),
+    ],
+    ids=["brackets", "emphasis", "divs", "fenced-code"],
+)
+def test_the_same_markup_in_real_amounts_or_in_code_renders(source, html):
+    """Below the limits the same constructs render; fenced code costs nothing, so it has no
+    limit."""
+    assert render_markdown(source) == html
+
+
+def prose(characters):
+    """Real writing, about `characters` long: the demo posts, repeated."""
+    posts = sorted((Path(__file__).parent.parent / "demo" / "posts").glob("*.md"))
+    text = "\n\n".join(path.read_text().split("\n---\n", 1)[1] for path in posts)
+    return (text * (characters // len(text) + 1))[:characters].rsplit("\n\n", 1)[0]
+
+
+@pytest.mark.parametrize("kilobytes", [140, 200])
+def test_long_real_writing_renders(kilobytes):
+    """A 20,000-word post (about 140 KB) and one of 200 KB render in full."""
+    source = prose(kilobytes * 1024)
+    html = render_markdown(source)
+    assert html.count("<h2") == source.count("\n## ") > 10
+    words = len(re.findall(r"\w+", plain_text(html)))
+    assert 0.9 * reading_minutes(source) * WORDS_PER_MINUTE < words
