@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import transaction
 from django.db.models import Count, F, Q
 from django.forms.models import BaseInlineFormSet
@@ -35,7 +36,7 @@ from posts.models import (
     clean_tag_names,
     reindex,
 )
-from posts.rendering import RenderError, reading_minutes
+from posts.rendering import MAX_SOURCE_CHARACTERS, RenderError, reading_minutes
 
 COMPARE_SIDE_BY_SIDE_LINES = 300
 
@@ -134,6 +135,8 @@ class PostAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["tags"].widget.attrs["data-autocomplete-url"] = reverse("admin:autocomplete")
         self.fields["body"].widget.attrs["data-preview-url"] = reverse("admin:posts_post_preview")
+        # No maxlength on the field itself: a browser would cut a longer paste short, silently.
+        self.fields["body"].validators.append(MaxLengthValidator(MAX_SOURCE_CHARACTERS))
         if self.instance.pk:
             self.fields["body"].widget.attrs["data-post"] = self.instance.pk
         if self.instance.pk:

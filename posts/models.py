@@ -79,6 +79,12 @@ class Series(models.Model):
     def get_absolute_url(self):
         return slug_address("posts:series", self.slug)
 
+    def clean(self):
+        try:
+            render_markdown(self.description)
+        except RenderError as error:
+            raise ValidationError({"description": str(error)}) from error
+
     @property
     def summary(self):
         """The opening words of the description, as plain text for link previews."""

@@ -207,6 +207,10 @@ class Command(BaseCommand):
         series = series or Series(slug=slug)
         changed = _assign(series, {"title": meta.get("title") or "", "description": description})
         _check(series, exclude=["description_html"])
+        try:
+            render(description)
+        except RenderError as error:
+            raise FileProblem("description", str(error)) from error
         return SeriesFile(path, series, created, changed)
 
     def read_post(self, path, known_series):
