@@ -11,7 +11,8 @@ line above it. Twenty thousand “[” take minutes. The limits below are far ab
 cause to well under a second; `bench/markdown.py` measures them.
 
 `check_source` runs on the text as written. `Guard` runs inside Markdown, once fenced code has
-been set aside (code costs nothing) and before raw HTML is read.
+been set aside (Markdown reads no further into it; the sanitiser still does) and before raw HTML
+is read.
 """
 
 import re
@@ -27,16 +28,23 @@ MAX_TAG_SCAN = 3_000_000  # characters read to find where the tags end
 MAX_FOOTNOTES = 500
 MAX_FOOTNOTE_REFERENCES = 100  # to one footnote
 MAX_TOC_MARKERS = 3
+MAX_BLANK_LINES = 20_000
 MAX_BLOCKS = 4_000  # paragraphs, headings, list items, table cells, blocks of raw HTML
 MAX_INLINE = 10_000  # pieces of inline markup (see MARKUP)
 MAX_LINES_SQUARED = 2_000_000  # summed over paragraphs: one of 1,400 lines, or many short
 MAX_NESTING_WORK = 10_000_000  # depth of quotes and lists times the paragraph's length
-MAX_MARKUP_WORK = 50_000_000  # inline markup times the length of its paragraph
+MAX_MARKUP_WORK = 200_000_000  # inline markup times the length of its paragraph
+MAX_CODE_ENTITIES = 20_000  # “<”, “>”, “&” and quotes in fenced code
+MAX_CODE_WORK = 5_000_000_000  # those times the length of their block
 MAX_SCANNED = 1_000_000  # characters read to find the ends of “[…]”, “(…)” and code
 
 FENCE = re.compile(r"^[ \t]*(?:`{3,}|~{3,})", re.MULTILINE)
 TAG_OPENER = re.compile(r"<[A-Za-z/!?]")
 MAX_TAG_LENGTH = 1_000
+MAX_TAG_NAME_LENGTH = 200
+MAX_TAG_WORDS = 2_000  # words an unfinished tag may run on for
+LONG_TAG_NAME = re.compile(rf"<[/!?]?[A-Za-z][^\s>]{{{MAX_TAG_NAME_LENGTH}}}")
+SPACE = re.compile(r"\s+")
 # A start tag written plainly: what Python's HTML parser reads to its end and no further.
 START_TAG = re.compile(
     r"""<[A-Za-z][A-Za-z0-9:-]*"""
@@ -48,9 +56,9 @@ TOC_MARKER = re.compile(r"^[ \t]*\[TOC\][ \t]*$", re.MULTILINE)
 # A line that may start an element of its own rather than continue a paragraph.
 BLOCK_LINE = re.compile(r"^[ \t]*[-*+_#>|=<\[\d]", re.MULTILINE)
 # What can start an inline match: emphasis and code (by runs), links, images, HTML, entities,
-# escapes, smart quotes and dashes, hard line breaks. Each match costs about as much as an
-# element, and copies its paragraph.
-MARKUP = re.compile(r"\*+|_+|`+|--+|\.\.\.|  \n|[\[!<&\\'\"]")
+# escapes, smart quotes and dashes, hard line breaks; and “>”, which becomes an entity. Each
+# costs about as much as an element, and copies its paragraph.
+MARKUP = re.compile(r"\*+|_+|`+|--+|\.\.\.|  \n|[\[!<>&\\'\"]")
 # Quotes and lists opening a line: each “>” nests, and so does every other character.
 NESTING = re.compile(r"^[ \t>*+\-\d.)]*", re.MULTILINE)
 TICKS = re.compile(r"`+")
@@ -59,6 +67,7 @@ TICKS = re.compile(r"`+")
 REPLACED = re.compile(r"\\[\\`\[\]()]|`+|\[\^[^\]\n]{1,100}\]|\[(?:Resource\s+)?#[0-9]{1,4}\]")
 PLACEHOLDER, CODE = "\x02" * 16, "\x03" * 16
 BRACKET = re.compile(r"[\[\]()]")
+QUOTE = re.compile(r"[\"']")
 
 
 class TooCostly(ValueError):
@@ -83,33 +92,69 @@ class Guard(Preprocessor):
     """Refuses, before Markdown reads it, text that would cost too much to render."""
 
     def run(self, lines):
+        # Fenced code, set aside by now as HTML.
+        check_code([block for block in self.md.htmlStash.rawHtmlBlocks if isinstance(block, str)])
         text = "\n".join(lines)
         check_tags(text)
         check_footnotes(text)
+        # Markdown splits the text at blank lines, and takes each part from the front.
+        if (blank := lines.count("")) > MAX_BLANK_LINES:
+            raise TooCostly(f"This text has {blank:,} blank lines; at most {MAX_BLANK_LINES:,}.")
         check_paragraphs([block for block in text.split("\n\n") if block.strip()])
         return lines
 
 
+def check_code(blocks):
+    """Code costs Markdown nothing, but each “<”, “>”, “&” and quote in it is an entity, which
+    html5lib reads as a piece of its own and adds to the code's text, copying that."""
+    entities = [block.count("&") for block in blocks]
+    if sum(entities) > MAX_CODE_ENTITIES:
+        raise TooCostly(
+            f"The code in this text has {sum(entities):,} “<”, “>”, “&” and quotes; at most "
+            f"{MAX_CODE_ENTITIES:,} can be shown."
+        )
+    work = sum(count * len(block) for count, block in zip(entities, blocks, strict=True))
+    if work > MAX_CODE_WORK:
+        count = max(entities)
+        raise TooCostly(
+            f"A block of code has {count:,} “<”, “>”, “&” and quotes: too costly to render in "
+            "one block. Split it into several."
+        )
+
+
 def check_tags(text):
     """Python's HTML parser reads each tag to its end, or to the end of the text when it finds
-    none: count the tags, and the characters read."""
+    none; html5lib (in the sanitiser) reads a tag name a character at a time, and takes the
+    words up to the next “>” for attributes, comparing each with all the others."""
     openers = [match.start() for match in TAG_OPENER.finditer(text)]
     if len(openers) > MAX_TAGS:
         raise TooCostly(
             f"This text has {len(openers):,} HTML tags; at most {MAX_TAGS:,}. Write &lt; "
             "for a “<” shown as it is."
         )
+    if long_name := LONG_TAG_NAME.search(text):
+        raise TooCostly(
+            f"The HTML tag “{long_name.group()[:20]}…” has a name of over "
+            f"{MAX_TAG_NAME_LENGTH} characters, too long to render."
+        )
+    spaces = [match.start() for match in SPACE.finditer(text)]
+    quotes = [match.start() for match in QUOTE.finditer(text)]
+    tag_ends = [match.start() for match in re.finditer(">", text)]
     scanned, unended = 0, []
     for start in openers:
-        if text.startswith("<!--", start):
-            end = text.find("-->", start)
-        elif text[start + 1].isalpha():
-            tag = START_TAG.match(text, start, start + MAX_TAG_LENGTH)
-            end = tag.end() if tag else -1
-        elif text.startswith("<![", start):
-            end = -1
-        else:
-            end = text.find(">", start)
+        end = parsed_end(text, start)
+        if end < 0 and text[start + 1].isalpha():
+            # html5lib reads on to the next “>”, or past it when a quote comes first.
+            stop = following(tag_ends, start, len(text))
+            if following(quotes, start, len(text)) < stop:
+                stop = len(text)
+            words = bisect_left(spaces, stop) - bisect_left(spaces, start)
+            if words > MAX_TAG_WORDS:
+                raise TooCostly(
+                    f"The HTML tag “{text[start:][:20]}…” does not end plainly with “>”: the "
+                    f"{words:,} words after it would be read as its attributes, too many to "
+                    "render. End it, or write &lt; for a “<” shown as it is."
+                )
         if end < 0:
             unended.append(text[start:][:20])
             end = len(text)
@@ -120,6 +165,24 @@ def check_tags(text):
             f"such as “{unended[0]}…”: too costly to render. End them, or write &lt; for "
             "a “<” shown as it is."
         )
+
+
+def parsed_end(text, start):
+    """Where Python's HTML parser finds the end of the tag starting at start, or -1."""
+    if text.startswith("<!--", start):
+        return text.find("-->", start)
+    if text[start + 1].isalpha():
+        tag = START_TAG.match(text, start, start + MAX_TAG_LENGTH)
+        return tag.end() if tag else -1
+    if text.startswith("<![", start):
+        return -1
+    return text.find(">", start)
+
+
+def following(positions, start, default):
+    """The first of the sorted positions after start, or default."""
+    index = bisect_left(positions, start)
+    return positions[index] if index < len(positions) else default
 
 
 def check_footnotes(text):
@@ -213,32 +276,42 @@ def too_much_markup(paragraph):
 
 
 def scanned(paragraph):
-    """(characters Markdown reads to find where the paragraph's code and links end, and how
-    many runs of “`”, “[” and links' “(” it reads to the end of the paragraph).
+    """(characters Markdown reads to find where the paragraph's code and links end; how many
+    runs of “`”, “[” and links' “(” it reads to the end of the paragraph)."""
+    ticks, open_ticks = backticks_read(paragraph)
+    brackets, open_brackets, open_links = brackets_read(paragraph)
+    return ticks + brackets, open_ticks, open_brackets, open_links
 
-    A run of backticks is read up to the next run as long, or to the end of the paragraph.
-    Then, in the paragraph as Markdown sees it once code, escapes and footnotes are replaced,
-    a “[” is read to its matching “]” and the “(” of a link to its matching “)”; to the end
-    when there is none, or when code (or, for a “(”, a quote) comes first, which Markdown
-    reads differently.
-    """
-    read = open_ticks = 0
-    next_run = {}  # length of a run of backticks -> where the next one that long starts
+
+def backticks_read(paragraph):
+    """Markdown reads from each run of backticks to the next run as long, or to the end."""
+    read = left_open = 0
+    next_run = {}  # length of a run -> where the next run that long starts
     for match in reversed(list(TICKS.finditer(paragraph))):
         start, length = match.start(), len(match.group())
-        closing = next_run.get(length, len(paragraph))
-        read += closing - start
-        open_ticks += closing == len(paragraph)
+        stop = next_run.get(length, len(paragraph))
+        read += stop - start
+        left_open += stop == len(paragraph)
         next_run[length] = start
+    return read, left_open
 
+
+def brackets_read(paragraph):
+    """In the paragraph as Markdown sees it once code, escapes and footnotes are replaced, a
+    “[” is read to its matching “]” (twice for an image), and the “(” of a link to its
+    matching “)”, or past a title in quotes to the “)” after it; to the end of the paragraph
+    when there is no end, or when code comes first, which Markdown reads differently."""
     text = REPLACED.sub(lambda match: CODE if match.group()[0] == "`" else PLACEHOLDER, paragraph)
     end = len(text)
     code = [match.start() for match in re.finditer(CODE, text)]
-    quotes = [match.start() for match in re.finditer(r"[\"']", text)]
+    quotes = [match.start() for match in QUOTE.finditer(text)]
+    titles = {  # quote -> where a title in such quotes may end, and the link with it
+        quote: [match.span() for match in re.finditer(quote + "[ ]*\\)", text)] for quote in "\"'"
+    }
 
-    def comes_between(positions, start, stop):
+    def first(positions, start):
         index = bisect_left(positions, start)
-        return index < len(positions) and positions[index] < stop
+        return positions[index] if index < len(positions) else end
 
     closing = {}  # where each “[” and “(” that is closed is closed
     opened = {"]": [], ")": []}
@@ -248,22 +321,25 @@ def scanned(paragraph):
             opened["]" if bracket == "[" else ")"].append(position)
         elif opened[bracket]:
             closing[opened[bracket].pop()] = position
-    open_brackets = open_links = 0
+    read = open_brackets = open_links = 0
     for match in BRACKET.finditer(text):
         start, bracket = match.start(), match.group()
-        if bracket == "(" and not (start and text[start - 1] == "]"):
-            continue  # not a link's address
-        if bracket in "[(":
-            stop = closing.get(start, end)
-            if comes_between(code, start, stop) or (
-                bracket == "(" and comes_between(quotes, start, stop)
-            ):
-                stop = end
-            if stop == end:
-                open_brackets += bracket == "["
-                open_links += bracket == "("
-            read += stop - start
-    return read, open_ticks, open_brackets, open_links
+        stop = closing.get(start, end)
+        if bracket == "(":
+            if not (start and text[start - 1] == "]"):
+                continue  # not a link's address
+            if (quote := first(quotes, start)) < stop:
+                ends = titles[text[quote]]
+                index = bisect_left(ends, (quote + 1,))
+                stop = ends[index][1] - 1 if index < len(ends) else end
+        elif bracket != "[":
+            continue
+        if first(code, start) < stop:
+            stop = end
+        read += (stop - start) * (2 if bracket == "[" and text[start - 1 : start] == "!" else 1)
+        open_brackets += bracket == "[" and stop == end
+        open_links += bracket == "(" and stop == end
+    return read, open_brackets, open_links
 
 
 def unclosed(paragraph):
@@ -271,7 +347,7 @@ def unclosed(paragraph):
     if brackets:
         problem = f"{brackets:,} “[” without a matching “]”"
     elif links:
-        problem = f"{links:,} links whose “(” has no matching “)”"
+        problem = f"{links:,} links whose address or title is not closed"
     else:
         problem = f"{ticks:,} “`” without a matching “`”"
     return (

@@ -482,7 +482,7 @@ PATHOLOGICAL = [
     ("[" * 20_000, "has 20,000 “[” without a matching “]”"),
     ("Intro.\n\nSee " + "[" * 5_000, "Paragraph 2 (“See [[[[[[[[[[[[[[[[[[[[[[[[[[…”) has 5,000"),
     ("![" * 20_000, "has 20,000 “[” without a matching “]”"),
-    ("[](" * 20_000, "has 20,000 links whose “(” has no matching “)”"),
+    ("[](" * 20_000, "has 20,000 links whose address or title is not closed"),
     ("[`]`" * 2_000, "has 2,000 “[” without a matching “]”"),
     ("<div>" * 50_000, "This text has 50,000 HTML tags; at most 2,000."),
     ("*a" * 100_000, "has 100,000 “*” and other markup: too much to render in one paragraph"),
@@ -491,10 +491,15 @@ PATHOLOGICAL = [
     ("&#x41;" * 40_000, "has 40,000 “&” and other markup"),
     ("a <b " * 20_000, "This text has 20,000 HTML tags"),
     ("<b " * 50 + "a" * 250_000, "This text has 50 HTML tags that do not end plainly with “>”"),
+    ("<div>\n<a " + "b " * 20_000 + ">\n</div>", "the 20,001 words after it would be read as its"),
+    ("if x<y then " + "so " * 5_000, "The HTML tag “<y then so so so so …” does not end plainly"),
+    ("<div>\n<a" + "a" * 250_000, "has a name of over 200 characters"),
     ("a\n=\n" * 20_000, "runs 40,000 lines without a blank line"),
     ("- a\n" * 20_000, "runs 20,000 lines without a blank line"),
     ("> " * 100 + "a" * 200_000, "nests quotes or lists 150 deep"),
     ("```\n" * 20_000, "This text has 20,000 lines that open or close fenced code"),
+    ("```\n" + "<>" * 40_000 + "\n```", "The code in this text has 80,000 “<”, “>”, “&” and"),
+    ("a" + "\n\n" * 25_000 + "b", "This text has 50,001 blank lines; at most 20,000."),
     ("[^1] " * 5_000 + "\n\n[^1]: A note.", "Footnote [^1] is referred to 5,000 times"),
     ("a\n\n" * 5_000, "This text has about 5,000 paragraphs, headings, list items and table"),
     (("`a` " * 100 + "\n\n") * 100, "This text has about 20,000 pieces of emphasis, code, links"),
@@ -519,8 +524,12 @@ def test_text_too_costly_to_render_is_refused_with_the_reason(source, message):
         (" ".join(["*a*"] * 1_000), "<p>" + " ".join(["<em>a</em>"] * 1_000) + "</p>"),
         ("<div>" * 100, "<div>" * 100 + "</div>" * 100),
         ("```\n" + "[" * 20_000 + "\n```", f"<pre><code>{'[' * 20_000}\n</code></pre>"),
+        (
+            " ".join(['[a](/a "A title")'] * 1_000),
+            "<p>" + " ".join(['<a href="/a" title="A title">a</a>'] * 1_000) + "</p>",
+        ),
     ],
-    ids=["brackets", "emphasis", "divs", "fenced-code"],
+    ids=["brackets", "emphasis", "divs", "fenced-code", "links-with-titles"],
 )
 def test_the_same_markup_in_real_amounts_or_in_code_renders(source, html):
     """Below the limits the same constructs render; fenced code costs nothing, so it has no
