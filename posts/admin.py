@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import transaction
 from django.db.models import Count, F, Q
 from django.forms.models import BaseInlineFormSet
@@ -37,7 +38,7 @@ from posts.models import (
     clean_tag_names,
     reindex,
 )
-from posts.rendering import RenderError, reading_minutes, render
+from posts.rendering import MAX_SOURCE_CHARACTERS, RenderError, reading_minutes
 
 COMPARE_SIDE_BY_SIDE_LINES = 300
 
@@ -60,10 +61,10 @@ class ResourceFormSet(BaseInlineFormSet):
             if form.cleaned_data and not form.cleaned_data.get("DELETE")
         }
         try:
-            cited = render(self.instance.body).citations
+            self.instance.render_body(keep=True)  # the render validation kept, for the save
         except RenderError:
             return  # the body field reports it
-        missing = sorted(set(cited) - listed)
+        missing = sorted(set(self.instance.citations) - listed)
         if missing:
             numbers = ", ".join(f"#{number}" for number in missing)
             raise ValidationError(
@@ -136,6 +137,8 @@ class PostAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["tags"].widget.attrs["data-autocomplete-url"] = reverse("admin:autocomplete")
         self.fields["body"].widget.attrs["data-preview-url"] = reverse("admin:posts_post_preview")
+        # No maxlength on the field itself: a browser would cut a longer paste short, silently.
+        self.fields["body"].validators.append(MaxLengthValidator(MAX_SOURCE_CHARACTERS))
         if self.instance.pk:
             self.fields["body"].widget.attrs["data-post"] = self.instance.pk
         if self.instance.pk:
@@ -247,16 +250,17 @@ class PostAdmin(admin.ModelAdmin):
         elif not request.user.has_perm(EDIT_OTHERS_POSTS):
             post.author = request.user
         post.updated_by = request.user
+        # Publishing is refused by validation; a draft may be saved, with a warning. (Before
+        # the save, which uses the same render.)
+        if post.status == Post.Status.DRAFT:
+            for problem in post.link_problems():
+                messages.warning(request, f"Before publishing: {problem}")
         super().save_model(request, post, form, change)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         post = form.instance
         post.record_version(request.user)
-        # Publishing is refused by validation; a draft may be saved, with a warning.
-        if post.status == Post.Status.DRAFT:
-            for problem in post.link_problems():
-                messages.warning(request, f"Before publishing: {problem}")
 
     def get_urls(self):
         return [

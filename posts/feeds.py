@@ -48,7 +48,10 @@ def absolutize(html, base_url):
     """Make every href and src in the HTML absolute, relative to the page it came from."""
 
     def absolute(attribute):
-        url = urljoin(base_url, unescape(attribute[2]))
+        try:
+            url = urljoin(base_url, unescape(attribute[2]))
+        except ValueError:  # an address urllib cannot read, kept in a body saved long ago
+            return ""
         return f' {attribute[1]}="{escape(url)}"'
 
     return START_TAG.sub(lambda tag: URL_ATTRIBUTE.sub(absolute, tag[0]), html)

@@ -94,6 +94,12 @@ class Series(models.Model):
     def get_absolute_url(self):
         return slug_address("posts:series", self.slug)
 
+    def clean(self):
+        try:
+            render_markdown(self.description)
+        except RenderError as error:
+            raise ValidationError({"description": str(error)}) from error
+
     @property
     def summary(self):
         """The opening words of the description, as plain text for link previews."""
@@ -330,17 +336,34 @@ class Post(models.Model):
     # What readers of a feed see as the post's content (resources too: see Resource.save).
     CONTENT_FIELDS = ("title", "summary", "body")
 
-    def render_body(self):
-        """Derive body_html, broken_links and citations from the body; return the resolver."""
-        links = LinkResolver(self)
-        rendered = render(self.body, resolve_links=links, resolve_images=image_references)
+    def render_body(self, keep=False):
+        """Derive body_html, broken_links and citations from the body; return the resolver.
+
+        With `keep`, the render is kept for the next call, which uses it instead of rendering
+        again if the text and address are the same: validation renders the body, and the
+        save that follows uses that render. A kept render serves one save, no later one.
+        """
+        source = (
+            as_file_text(CONTROL_CHARACTERS.sub("", self.body)),
+            self.slug,
+            self.published_at,
+        )
+        kept = self.__dict__.pop("_kept_render", None)
+        if kept is None or kept[0] != source:
+            links = LinkResolver(self)
+            rendered = render(self.body, resolve_links=links, resolve_images=image_references)
+            kept = (source, links, rendered)
+        _, links, rendered = kept
         self.body_html = rendered.html
         self.broken_links = links.broken
         self.citations = list(rendered.citations)
+        if keep:
+            self._kept_render = kept
         return links
 
     def rerender(self):
         """Render again because a linked post changed; the post's own content has not."""
+        self.__dict__.pop("_kept_render", None)  # rendered before that change
         links = self.render_body()
         still_here = Post.objects.filter(pk=self.pk).update(
             body_html=self.body_html,
@@ -409,7 +432,10 @@ class Post(models.Model):
         Post.objects.filter(pk=self.pk).update(content_changed_at=self.content_changed_at)
 
     def link_problems(self, find_posts=None):
-        """What is wrong with this post's links to other posts, for readers, if it goes public."""
+        """What is wrong with this post's links to other posts, for readers, if it goes public.
+        The render is kept for the save that follows (see render_body)."""
+        if find_posts is None:
+            return self.render_body(keep=True).problems
         links = LinkResolver(self, find_posts)
         render(self.body, resolve_links=links)
         return links.problems

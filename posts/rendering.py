@@ -13,6 +13,7 @@ import html
 import re
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import bleach
 import markdown
@@ -21,6 +22,8 @@ from markdown.extensions import Extension
 from markdown.extensions.toc import slugify_unicode
 from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
+
+from posts import markdown_guard
 
 # Classes the Markdown extensions emit; authors cannot borrow the site's own classes.
 ALLOWED_CLASSES = frozenset({"footnote", "footnote-ref", "footnote-backref", "citation"})
@@ -51,6 +54,8 @@ ALLOWED_ATTRIBUTES = {
     "th": ["align", "colspan", "rowspan", "scope"],
 }
 ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
+# The attribute of each allowed tag that holds an address.
+URL_ATTRIBUTES = {"a": (None, "href"), "img": (None, "src")}
 
 MARKDOWN_EXTENSIONS = ["footnotes", "tables", "fenced_code", "toc", "sane_lists", "smarty"]
 MARKDOWN_CONFIG = {
@@ -70,6 +75,18 @@ class ContentFilter(Filter):
         for token in super().__iter__():
             if token["type"] in ("StartTag", "EmptyTag"):
                 attrs = token["data"]
+                url = URL_ATTRIBUTES.get(token["name"])
+                # Attribute values keep their entities here; read them as the page will.
+                readable = url in attrs and parses(html.unescape(attrs[url]))
+                if token["name"] == "img" and not readable:
+                    # No image to show (or none the sanitiser kept): its description instead.
+                    yield {
+                        "type": "Characters",
+                        "data": html.unescape(attrs.get((None, "alt"), "")),
+                    }
+                    continue
+                if url in attrs and not readable:
+                    del attrs[url]  # the link's text stays, as text
                 for key in list(attrs):
                     name, value = key[1], attrs[key]
                     if name == "id":
@@ -96,6 +113,16 @@ def content_fragment(fragment):
         # The page's own anchors, or an id as it appears on the page (from a pasted address).
         return fragment
     return CONTENT_ID_PREFIX + fragment
+
+
+def parses(url):
+    """Whether urllib can take the address apart, as feeds and link checks do: not so for a
+    host such as `[oops]` or a port such as `:99999`."""
+    try:
+        urlsplit(url).port  # noqa: B018 (reading the port checks it)
+    except ValueError:
+        return False
+    return True
 
 
 def _is_external(href):
@@ -125,7 +152,12 @@ CITATION_PATTERN = r"\[(Resource\s+)?#([0-9]{1,4})\](?![(\[:])"
 
 
 class RenderError(ValueError):
-    """The text cannot be rendered, such as Markdown nested beyond Python's recursion limit."""
+    """The text cannot be rendered: Markdown nested beyond Python's recursion limit, or text
+    that would take too long (see posts.markdown_guard)."""
+
+
+# Longer text is refused; the admin's form says so before rendering.
+MAX_SOURCE_CHARACTERS = markdown_guard.MAX_CHARACTERS
 
 
 @dataclass(frozen=True)
@@ -217,6 +249,8 @@ class PostExtension(Extension):
         self.resolve_images = resolve_images
 
     def extendMarkdown(self, md):
+        # After fenced code is set aside (25), before raw HTML is read (20).
+        md.preprocessors.register(markdown_guard.Guard(md), "guard", 24)
         # Before links (160) and reference links (170), so `[#4]` is never taken for one.
         md.inlinePatterns.register(CitationProcessor(md, self.citations), "citation", 175)
         # After the inline patterns (20) and footnotes, so every link and image exists by then.
@@ -232,12 +266,15 @@ def render(source, resolve_links=None, resolve_images=None):
     `resolve_links(hrefs)` gets the set of link targets in the text and returns a mapping from
     some of them to a new href, or to None to show that link as plain text.
     `resolve_images(srcs)` does the same for images, mapping to (src, width, height, alt text)
-    or None.
+    or None. RenderError says why a text cannot be rendered, or would take too long to
+    (posts.markdown_guard).
     """
     citations = []
+    source = CONTROL_CHARACTERS.sub("", source or "")
     try:
+        markdown_guard.check_source(source)
         html = markdown.markdown(
-            CONTROL_CHARACTERS.sub("", source or ""),
+            source,
             extensions=[
                 *MARKDOWN_EXTENSIONS,
                 PostExtension(citations, resolve_links, resolve_images),
@@ -250,6 +287,8 @@ def render(source, resolve_links=None, resolve_images=None):
             "This text nests lists, quotes or brackets too deeply to be shown. "
             "Flatten the deepest part."
         ) from error
+    except markdown_guard.TooCostly as error:
+        raise RenderError(str(error)) from error
     return Rendered(html=sanitize(html), citations=tuple(citations))
 
 

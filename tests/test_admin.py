@@ -1,3 +1,6 @@
+from unittest import mock
+
+import markdown
 import pytest
 from django.urls import reverse
 from pytest_django.asserts import assertContains
@@ -215,3 +218,123 @@ def test_other_control_characters_are_dropped_on_save(admin_client, admin_user):
     )
     post = Post.objects.get()
     assert (post.title, post.body) == ("Sleep and the gut", "Text here\n")
+
+
+@pytest.fixture
+def markdown_calls():
+    """Every call to Python-Markdown, counted."""
+    with mock.patch("markdown.markdown", wraps=markdown.markdown) as spy:
+        yield spy
+
+
+@pytest.mark.parametrize("status", ["published", "draft"])
+def test_a_new_post_is_rendered_once_per_save(admin_client, admin_user, markdown_calls, status):
+    """Validation, the resources' check, the save and a draft's link warnings share one
+    render of the text."""
+    data = post_form(
+        admin_user, status=status, body="See [#1] and [a draft](post:unwritten).", **{
+            **inline_management("resources", total=1),
+            "resources-0-number": "1",
+            "resources-0-title": "Study",
+        }
+    )  # fmt: skip
+    if status == "published":
+        data["body"] = "See [#1]."
+    response = admin_client.post(reverse("admin:posts_post_add"), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert markdown_calls.call_count == 1
+    post = Post.objects.get()
+    assert post.citations == [1]
+    assert 'href="#resource-1"' in post.body_html
+
+
+def test_an_edit_is_rendered_once_per_save(admin_client, admin_user, make_post, markdown_calls):
+    """Changing a post renders its new text once, and that render is what is stored."""
+    post = make_post(slug="sleep-and-the-microbiome", status=Post.Status.DRAFT)
+    markdown_calls.reset_mock()
+    data = post_form(
+        admin_user, status="draft", body="New *text*.", based_on_version=str(post.version)
+    )
+    response = admin_client.post(reverse("admin:posts_post_change", args=[post.pk]), data)
+    assert response.status_code == 302
+    assert markdown_calls.call_count == 1
+    post.refresh_from_db()
+    assert post.body_html == "<p>New <em>text</em>.</p>"
+
+
+def test_a_kept_render_serves_one_save_only(make_post):
+    """A post saved again later renders again: links to other posts may have changed since."""
+    post = make_post(body="[x](post:later)", status=Post.Status.DRAFT)
+    post.link_problems()
+    post.save()
+    assert post.broken_links == ["post:later"]
+    make_post(slug="later")
+    post.save()
+    assert post.broken_links == []
+    assert '<a href="/posts/later/">x</a>' in post.body_html
+
+
+TOO_COSTLY = "[" * 20_000
+
+
+def test_a_body_too_costly_to_render_is_a_form_error_and_saves_nothing(
+    admin_client, admin_user, make_post
+):
+    """Text that would take Markdown minutes is refused on the body field, at once; the post
+    being edited keeps what it had."""
+    post = make_post(slug="sleep-and-the-microbiome", body="Kept.")
+    before = Post.objects.count()
+    for url, extra in [
+        (reverse("admin:posts_post_add"), {"slug": "another"}),
+        (
+            reverse("admin:posts_post_change", args=[post.pk]),
+            {"based_on_version": str(post.version)},
+        ),
+    ]:
+        response = admin_client.post(url, post_form(admin_user, body=TOO_COSTLY, **extra))
+        assert response.status_code == 200
+        [error] = response.context["adminform"].form.errors["body"]
+        assert error.startswith("Paragraph 1 (“[[[[[[")
+        assert "has 20,000 “[” without a matching “]”" in error
+    assert Post.objects.count() == before
+    post.refresh_from_db()
+    assert (post.body, post.version) == ("Kept.\n", 1)
+
+
+def test_a_body_longer_than_can_be_shown_is_a_form_error(admin_client, admin_user):
+    """The body field says how long a text may be, and the page does not cut a paste short."""
+    form = admin_client.get(reverse("admin:posts_post_add"))
+    assert "maxlength" not in str(form.context["adminform"].form["body"])
+    response = admin_client.post(
+        reverse("admin:posts_post_add"), post_form(admin_user, body="word " * 60_001)
+    )
+    assert response.context["adminform"].form.errors["body"] == [
+        "Ensure this value has at most 300000 characters (it has 300004)."
+    ]
+    assert not Post.objects.exists()
+
+
+def test_the_preview_shows_why_a_text_is_refused(admin_client):
+    """The live preview answers with the reason instead of failing or hanging."""
+    response = admin_client.post(
+        reverse("admin:posts_post_preview"), {"title": "Odd", "body": TOO_COSTLY}
+    )
+    assert response.status_code == 200
+    assertContains(response, "has 20,000 “[” without a matching “]”")
+
+
+def test_a_series_description_too_costly_to_render_is_a_form_error(admin_client):
+    """A series description is rendered by the same gate, and refused the same way."""
+    response = admin_client.post(
+        reverse("admin:posts_series_add"),
+        {
+            "title": "Odd",
+            "slug": "odd",
+            "description": TOO_COSTLY,
+            **inline_management("parts"),
+        },
+    )
+    assert response.status_code == 200
+    [error] = response.context["adminform"].form.errors["description"]
+    assert "has 20,000 “[” without a matching “]”" in error
+    assert not Series.objects.exists()

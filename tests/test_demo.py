@@ -190,6 +190,7 @@ def test_import_after_a_rename_updates_the_renamed_post(tmp_path, author):
         ("---\ntitle: T\nauthor: ada\ntags: [Sleep, '???']\n---\nx", "tags: Tags need a letter"),
         ("---\ntitle: T\nauthor: ada\n---\nSee [#9].", "body: the text cites resource #9"),
         ("---\ntitle: T\nauthor: ada\n---\n" + "- " * 500 + "x", "body: This text nests"),
+        ("---\ntitle: T\nauthor: ada\n---\n" + "[" * 5000, "body: Paragraph 1 (“[[[[[["),
         (
             "---\ntitle: T\nauthor: ada\nstatus: published\n---\n[x](post:nowhere)",
             "body: “post:nowhere” links to no post",
@@ -210,6 +211,17 @@ def test_a_bad_file_is_named_and_skipped_and_the_others_imported(
         call_command("import_markdown", tmp_path, stdout=StringIO(), stderr=errors)
     assert f"1-bad.md: {message}" in errors.getvalue()
     assert list(Post.objects.values_list("title", flat=True)) == ["Good"]
+
+
+def test_a_series_whose_description_is_too_costly_to_render_is_named_and_skipped(tmp_path):
+    """A series description refused by the renderer is reported, and the series not saved."""
+    (tmp_path / "series").mkdir()
+    (tmp_path / "series" / "odd.md").write_text("---\ntitle: Odd\n---\n" + "*a" * 100_000)
+    errors = StringIO()
+    with pytest.raises(CommandError, match=r"1 file\(s\) not imported"):
+        call_command("import_markdown", tmp_path, stdout=StringIO(), stderr=errors)
+    assert "odd.md: description: Paragraph 1 (“*a*a*a" in errors.getvalue()
+    assert not Series.objects.exists()
 
 
 def test_a_post_linking_to_a_skipped_file_is_skipped_too(tmp_path, author):

@@ -11,6 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
+from pytest_django.asserts import assertContains
 from taggit.models import Tag
 
 from posts.feeds import ENTRIES
@@ -462,3 +463,64 @@ def test_tag_and_series_names_with_control_characters_keep_feeds_valid(client, m
     for url in ("/tags/oddtag/feed/rss/", "/series/bad-series/feed/atom/"):
         _, parsed = fetch(client, url)
         assert len(parsed.entries) == 1
+
+
+def every_feed(post):
+    """The site's, the post's first tag's and its first series' feeds, in both formats."""
+    tag = post.tags.first().slug
+    series = post.series.first().slug
+    return [
+        reverse("posts:feed_rss"),
+        reverse("posts:feed_atom"),
+        reverse("posts:tag_feed_rss", args=[tag]),
+        reverse("posts:tag_feed_atom", args=[tag]),
+        reverse("posts:series_feed_rss", args=[series]),
+        reverse("posts:series_feed_atom", args=[series]),
+    ]
+
+
+@pytest.fixture
+def post_in_a_series(make_post):
+    post = make_post(title="Odd links", tags=["Links"])
+    series = Series.objects.create(title="Odd", slug="odd")
+    SeriesPart.objects.create(series=series, post=post, position=1)
+    return post
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["[x](http://[oops]/)", "[x](//[x])", "![i](https://[x]/a.png)"],
+)
+def test_a_link_urllib_cannot_read_breaks_no_feed_or_page(client, post_in_a_series, body):
+    """Every feed still parses with the post in it, its link text or image description kept;
+    the post's page, home and the sitemap answer too."""
+    post = post_in_a_series
+    post.body = f"Before {body} after."
+    post.save()
+    for url in every_feed(post):
+        _, parsed = fetch(client, url)
+        [entry] = parsed.entries
+        assert entry.title == "Odd links"
+        content = entry.content[0].value
+        assert re.search(r"Before (<a>)?[xi](</a>)? after\.", content), content
+        assert "[" not in content
+    for url in (post.get_absolute_url(), reverse("posts:home")):
+        assertContains(client.get(url), "Odd links")
+    sitemap = client.get(reverse("posts:sitemap_section", args=["posts"]))
+    assertContains(sitemap, f"http://testserver{post.get_absolute_url()}")
+
+
+def test_a_body_stored_with_such_a_link_before_still_gives_every_feed(client, post_in_a_series):
+    """HTML saved before the sanitiser dropped these links is still served: the address that
+    cannot be made absolute is left out of the entry."""
+    post = post_in_a_series
+    Post.objects.filter(pk=post.pk).update(
+        body_html='<p>Before <a href="http://[oops]/">x</a> <img src="//[x]" alt="i"> '
+        '<a href="/posts/elsewhere/">y</a></p>'
+    )
+    for url in every_feed(post):
+        _, parsed = fetch(client, url)
+        [entry] = parsed.entries
+        content = entry.content[0].value
+        assert "<a>x</a>" in content and '<img alt="i"' in content
+        assert 'href="http://testserver/posts/elsewhere/"' in content

@@ -5,12 +5,14 @@ import re
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
+import feedparser
 import pytest
 from django.core.management import call_command
 from django.urls import Resolver404, resolve
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from posts.models import Series, SeriesPart
 from posts.rendering import RenderError, render
 
 pytestmark = pytest.mark.django_db
@@ -238,3 +240,78 @@ def test_html_like_noise_renders_safely(source):
     except RenderError:
         return
     assert_safe(rendered.html)
+
+
+# Addresses urllib refuses or that feeds once choked on, and the parts to build more from.
+ODD_ADDRESSES = [
+    "http://[",
+    "http://[oops]/",
+    "http://[::1/",
+    "//[x]",
+    "http://host:99999/",
+    "http://host:port/",
+    "https://%zz/",
+    "http://a\u2100b/",
+    "javascript:alert(1)",
+    "data:text/html,x",
+    "ftp://[x]/",
+]
+address = st.one_of(
+    st.sampled_from(ODD_ADDRESSES),
+    st.builds(
+        "{}//{}{}{}".format,
+        st.sampled_from(
+            ["", "http:", "https:", "ftp:", "javascript:", "data:", "HTTP:", "mailto:"]
+        ),
+        st.one_of(
+            st.sampled_from(
+                ["[", "[oops]", "[::1", "[::1]", "[x", "%zz", "ünï.de", "a\u2100b", ""]
+            ),
+            st.text(max_size=8),
+        ),
+        st.one_of(
+            st.sampled_from(["", ":", ":99999", ":port", ":-1", ":0", ":65535"]),
+            st.text(max_size=4).map(":".__add__),
+        ),
+        st.sampled_from(["", "/", "/a.png", "?q=[", "#f"]),
+    ),
+)
+
+
+def readable(url):
+    try:
+        urlsplit(url).port  # noqa: B018 (reading the port checks it)
+    except ValueError:
+        return False
+    return True
+
+
+@pytest.fixture
+def post_in_every_feed(make_post):
+    post = make_post(title="Odd addresses", tags=["Odd"])
+    series = Series.objects.create(title="Odd", slug="odd")
+    SeriesPart.objects.create(series=series, post=post, position=1)
+    return post
+
+
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(addresses=st.lists(address, min_size=1, max_size=3))
+def test_odd_hosts_ports_and_schemes_break_no_feed(client, post_in_every_feed, addresses):
+    """Links and images to any address render to HTML whose every address urllib can read,
+    and every feed (site, tag, series; RSS and Atom) shows the post."""
+    post = post_in_every_feed
+    post.body = "\n\n".join(f"[link]({url}) ![image]({url}) <{url}>" for url in addresses)
+    post.save()
+    addresses_kept = Links()
+    addresses_kept.feed(post.body_html)
+    assert all(readable(url) for url in addresses_kept.hrefs)
+    for url in [
+        "/feed/rss/", "/feed/atom/", "/tags/odd/feed/rss/", "/tags/odd/feed/atom/",
+        "/series/odd/feed/rss/", "/series/odd/feed/atom/",
+    ]:  # fmt: skip
+        response = client.get(url)
+        assert response.status_code == 200, url
+        [entry] = feedparser.parse(response.content).entries
+        assert entry.title == "Odd addresses"

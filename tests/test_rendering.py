@@ -4,10 +4,17 @@ import random
 import re
 from html import unescape
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 
-from posts.rendering import reading_minutes, render_markdown
+from posts.rendering import (
+    WORDS_PER_MINUTE,
+    RenderError,
+    plain_text,
+    reading_minutes,
+    render_markdown,
+)
 
 FORBIDDEN_TAGS = frozenset(
     {
@@ -422,3 +429,126 @@ def test_links_to_the_posts_resources_keep_their_anchor():
     html = render_markdown("[Resource #4](#resource-4) and [intro](#intro)")
     assert '<a href="#resource-4">Resource #4</a>' in html
     assert '<a href="#md-intro">intro</a>' in html
+
+
+UNREADABLE_ADDRESSES = [
+    "http://[oops]/",
+    "//[x]",
+    "https://[x]/a.png",
+    "http://[::1/",
+    "http://host:99999/",
+    "http://host:port/",
+    "http://a\u2100b/",  # a host that reads as "a/cb" once normalised
+]
+
+
+@pytest.mark.parametrize("address", UNREADABLE_ADDRESSES)
+def test_a_link_urllib_cannot_read_keeps_its_text_and_loses_its_address(address):
+    """An address that urllib refuses (feeds and link checks read every one) is dropped;
+    the link's words stay, as text."""
+    for source in (f"See [the study]({address}).", f'See <a href="{address}">the study</a>.'):
+        html = render_markdown(source)
+        assert attrs_of(html, "a") == [{}]
+        assert unescape(re.sub("<[^>]+>", "", html)) == "See the study."
+
+
+@pytest.mark.parametrize("address", UNREADABLE_ADDRESSES)
+def test_an_image_urllib_cannot_read_becomes_its_description(address):
+    """An image whose address urllib refuses is shown as its alt text, escaped."""
+    html = render_markdown(f"A ![chart of <b>flora</b> & more]({address}) here")
+    assert attrs_of(html, "img") == []
+    assert html == "<p>A chart of &lt;b&gt;flora&lt;/b&gt; &amp; more here</p>"
+
+
+def test_an_address_hidden_behind_entities_is_read_as_the_page_reads_it():
+    """Entities in a raw address are decoded before it is checked, as a browser does."""
+    assert render_markdown('<a href="http://&#91;x&#93;/">t</a>') == "<p><a>t</a></p>"
+
+
+def test_odd_but_readable_addresses_are_kept():
+    """IPv6 hosts, percent signs and non-ASCII hosts parse, and stay links."""
+    html = render_markdown("[a](http://[::1]:8000/) [b](https://%zz/) [c](http://ünï.de/)")
+    assert [a["href"] for a in attrs_of(html, "a")] == [
+        "http://[::1]:8000/",
+        "https://%zz/",
+        "http://ünï.de/",
+    ]
+
+
+# Inputs Python-Markdown takes from seconds to hours over, and why each is refused.
+PATHOLOGICAL = [
+    ("[" * 5_000, "Paragraph 1 (“[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[…”) has 5,000 “[” without a "
+     "matching “]”"),
+    ("[" * 20_000, "has 20,000 “[” without a matching “]”"),
+    ("Intro.\n\nSee " + "[" * 5_000, "Paragraph 2 (“See [[[[[[[[[[[[[[[[[[[[[[[[[[…”) has 5,000"),
+    ("![" * 20_000, "has 20,000 “[” without a matching “]”"),
+    ("[](" * 20_000, "has 20,000 links whose address or title is not closed"),
+    ("[`]`" * 2_000, "has 2,000 “[” without a matching “]”"),
+    ("<div>" * 50_000, "This text has 50,000 HTML tags; at most 2,000."),
+    ("*a" * 100_000, "has 100,000 “*” and other markup: too much to render in one paragraph"),
+    ("`a" * 100_000, "has 100,000 “`” and other markup"),
+    ("&#x41;" * 200_000, "This text has 1,200,000 characters; at most 300,000 can be shown."),
+    ("&#x41;" * 40_000, "has 40,000 “&” and other markup"),
+    ("a <b " * 20_000, "This text has 20,000 HTML tags"),
+    ("<b " * 50 + "a" * 250_000, "This text has 50 HTML tags that do not end plainly with “>”"),
+    ("<div>\n<a " + "b " * 20_000 + ">\n</div>", "the 20,001 words after it would be read as its"),
+    ("if x<y then " + "so " * 5_000, "The HTML tag “<y then so so so so …” does not end plainly"),
+    ("<div>\n<a" + "a" * 250_000, "has a name of over 200 characters"),
+    ("a\n=\n" * 20_000, "runs 40,000 lines without a blank line"),
+    ("- a\n" * 20_000, "runs 20,000 lines without a blank line"),
+    ("> " * 100 + "a" * 200_000, "nests quotes or lists 150 deep"),
+    ("```\n" * 20_000, "This text has 20,000 lines that open or close fenced code"),
+    ("```\n" + "<>" * 40_000 + "\n```", "The code in this text has 80,000 “<”, “>”, “&” and"),
+    ("a" + "\n\n" * 25_000 + "b", "This text has 50,001 blank lines; at most 20,000."),
+    ("[^1] " * 5_000 + "\n\n[^1]: A note.", "Footnote [^1] is referred to 5,000 times"),
+    ("a\n\n" * 5_000, "This text has about 5,000 paragraphs, headings, list items and table"),
+    (("`a` " * 100 + "\n\n") * 100, "This text has about 20,000 pieces of emphasis, code, links"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("source", "message"), PATHOLOGICAL, ids=[repr(source[:12]) for source, _ in PATHOLOGICAL]
+)
+def test_text_too_costly_to_render_is_refused_with_the_reason(source, message):
+    """Input that would take Markdown or the sanitiser minutes is refused before it runs, with
+    a message that says where the problem is."""
+    with pytest.raises(RenderError) as refused:
+        render_markdown(source)
+    assert message in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("source", "html"),
+    [
+        ("[" * 100, f"<p>{'[' * 100}</p>"),
+        (" ".join(["*a*"] * 1_000), "<p>" + " ".join(["<em>a</em>"] * 1_000) + "</p>"),
+        ("<div>" * 100, "<div>" * 100 + "</div>" * 100),
+        ("```\n" + "[" * 20_000 + "\n```", f"<pre><code>{'[' * 20_000}\n</code></pre>"),
+        (
+            " ".join(['[a](/a "A title")'] * 1_000),
+            "<p>" + " ".join(['<a href="/a" title="A title">a</a>'] * 1_000) + "</p>",
+        ),
+    ],
+    ids=["brackets", "emphasis", "divs", "fenced-code", "links-with-titles"],
+)
+def test_the_same_markup_in_real_amounts_or_in_code_renders(source, html):
+    """Below the limits the same constructs render; fenced code costs nothing, so it has no
+    limit."""
+    assert render_markdown(source) == html
+
+
+def prose(characters):
+    """Real writing, about `characters` long: the demo posts, repeated."""
+    posts = sorted((Path(__file__).parent.parent / "demo" / "posts").glob("*.md"))
+    text = "\n\n".join(path.read_text().split("\n---\n", 1)[1] for path in posts)
+    return (text * (characters // len(text) + 1))[:characters].rsplit("\n\n", 1)[0]
+
+
+@pytest.mark.parametrize("kilobytes", [140, 200])
+def test_long_real_writing_renders(kilobytes):
+    """A 20,000-word post (about 140 KB) and one of 200 KB render in full."""
+    source = prose(kilobytes * 1024)
+    html = render_markdown(source)
+    assert html.count("<h2") == source.count("\n## ") > 10
+    words = len(re.findall(r"\w+", plain_text(html)))
+    assert 0.9 * reading_minutes(source) * WORDS_PER_MINUTE < words

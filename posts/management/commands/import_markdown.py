@@ -200,6 +200,10 @@ class Command(BaseCommand):
         series = series or Series(slug=slug)
         changed = _assign(series, {"title": fields["title"], "description": description})
         front_matter.check_fields(series, exclude=["description_html"])
+        try:
+            render(description)
+        except RenderError as error:
+            raise FileProblem("description", str(error)) from error
         return SeriesFile(path, series, created, changed)
 
     def read_post(self, path, known_series):
