@@ -350,12 +350,13 @@ class Post(models.Model):
         )
         kept = self.__dict__.pop("_kept_render", None)
         if kept is None or kept[0] != source:
-            links = LinkResolver(self)
-            rendered = render(self.body, resolve_links=links, resolve_images=image_references)
-            kept = (source, links, rendered)
-        _, links, rendered = kept
+            links, images = LinkResolver(self), ImageResolver()
+            rendered = render(self.body, resolve_links=links, resolve_images=images)
+            kept = (source, links, images, rendered)
+        _, links, images, rendered = kept
         self.body_html = rendered.html
         self.broken_links = links.broken
+        self.missing_images = images.missing
         self.citations = list(rendered.citations)
         if keep:
             self._kept_render = kept
@@ -468,8 +469,14 @@ class Post(models.Model):
         except RenderError as error:
             errors["body"] = str(error)
         else:
-            if self.status == self.Status.PUBLISHED and problems:
-                errors["body"] = problems
+            body_errors = [
+                f"“{src}” names no image: upload it under Images, or correct its number."
+                for src in self.missing_images
+            ]
+            if self.status == self.Status.PUBLISHED:
+                body_errors += problems
+            if body_errors:
+                errors["body"] = body_errors
         if self.status == self.Status.PUBLISHED and self.pk and self.published_at:
             earlier = self.linked_from.exclude(pk=self.pk).filter(
                 status=self.Status.PUBLISHED, published_at__lt=self.published_at
@@ -914,6 +921,19 @@ def image_references(srcs):
         else None
         for src, value in wanted.items()
     }
+
+
+class ImageResolver:
+    """image_references() for one render, remembering the `image:` sources that name no
+    image."""
+
+    def __init__(self):
+        self.missing = []
+
+    def __call__(self, srcs):
+        found = image_references(srcs)
+        self.missing = sorted(src for src, image in found.items() if image is None)
+        return found
 
 
 class PostVersion(models.Model):

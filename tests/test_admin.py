@@ -91,6 +91,22 @@ def test_more_tags_than_any_writer_gives_a_post_is_a_form_error(admin_client, ad
     assert Post.objects.get().tags.count() == 50
 
 
+@pytest.mark.parametrize("status", ["draft", "published"])
+@pytest.mark.parametrize("number", ["99999999999999999999", "12345"])
+def test_an_image_that_does_not_exist_is_a_form_error(admin_client, admin_user, status, number):
+    """An image number that names no image, even one too big for the database, is named in a
+    form error, the same on SQLite and PostgreSQL, and nothing is saved."""
+    body = f"## A chart\n\n![The chart](image:{number})"
+    response = admin_client.post(
+        reverse("admin:posts_post_add"), post_form(admin_user, body=body, status=status)
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["body"] == [
+        f"“image:{number}” names no image: upload it under Images, or correct its number."
+    ]
+    assert not Post.objects.exists()
+
+
 def test_an_image_number_beyond_any_row_is_a_missing_image_in_the_preview(
     admin_client, admin_user
 ):
