@@ -6,13 +6,12 @@ Fills two PostgreSQL databases with `manage.py generate_posts`, measures each pa
 with Django's test client (queries, median time of 60 requests), and compares the sizes: a
 page passes with the same number of queries and at most twice the time. Under the table it
 lists the sequential scans of big tables that the large database's queries plan for their
-values, and the post page's query as it runs once prepared (planned without them). --keep
+values. --keep
 leaves the databases for the next run, which reuses them while their post counts match.
 The exit status is 1 when a page fails.
 """
 
 import argparse
-import itertools
 import json
 import math
 import os
@@ -143,27 +142,8 @@ def seq_scans(plan):
     return found
 
 
-def generic_plan(cursor, connection, sql, params):
-    """The plan PostgreSQL makes for `sql` without looking at its values: what a prepared
-    statement runs once it has been run a few times."""
-    numbers = itertools.count(1)
-    numbered = re.sub(r"%%|%s", lambda m: "%" if m[0] == "%%" else f"${next(numbers)}", sql)
-    cursor.execute(f"PREPARE scale_generic AS {numbered}")
-    try:
-        cursor.execute("SET plan_cache_mode = force_generic_plan")
-        values = connection.ops.compose_sql(", ".join(["%s"] * len(params)), params)
-        cursor.execute(f"EXPLAIN (FORMAT JSON) EXECUTE scale_generic({values})")
-        return cursor.fetchone()[0][0]["Plan"]
-    finally:
-        cursor.execute("RESET plan_cache_mode")
-        cursor.execute("DEALLOCATE scale_generic")
-
-
 def plan_scans(connection, statements):
-    """The SELECTs whose plans read big tables with a Seq Scan, and those tables: planned for
-    their values and, for the one prepared query, also without them."""
-    from posts.post_page import SQL as PREPARED
-
+    """The SELECTs whose plans read big tables with a Seq Scan, and those tables."""
     scans = []
     with connection.cursor() as cursor:
         for sql, params in statements:
@@ -171,9 +151,6 @@ def plan_scans(connection, statements):
                 continue
             cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
             plans = {"planned for its values": cursor.fetchone()[0][0]["Plan"]}
-            prepares = connection.settings_dict["OPTIONS"].get("prepare_threshold") is not None
-            if sql == PREPARED["postgresql"] and prepares:
-                plans["prepared"] = generic_plan(cursor, connection, sql, params)
             for kind, plan in plans.items():
                 tables = [t for t in dict.fromkeys(seq_scans(plan)) if t in BIG_TABLES]
                 if tables:

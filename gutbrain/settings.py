@@ -161,19 +161,6 @@ except ValueError as error:
         "gutbrain: DATABASE_URL is not a database URL such as "
         f"postgres://user:password@host:5432/name or sqlite:///path ({error})."
     )
-if (
-    DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
-    and DATABASES["default"]["CONN_MAX_AGE"] != 0  # a connection per request prepares in vain
-    and env_bool("DJANGO_DB_PREPARED_STATEMENTS", default=True)
-):
-    # Lets posts.post_page prepare its query; off for a pooler that cannot keep prepared
-    # statements. Only that query asks to be prepared (Django's own are bound on the client,
-    # which never are), so the threshold's value makes no difference.
-    DATABASES["default"]["OPTIONS"] = {
-        "prepare_threshold": 5,
-        **DATABASES["default"].get("OPTIONS", {}),
-    }
-
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")

@@ -25,18 +25,17 @@ from django.views.decorators.http import require_POST
 from taggit import admin as taggit_admin
 from taggit.models import Tag
 
+from posts.forms import clean_tag_names
+from posts.images import Image
 from posts.models import (
     EDIT_OTHERS_POSTS,
     EditConflict,
-    Image,
     Post,
     PostVersion,
     Resource,
     Series,
     SeriesPart,
     TaggedPost,
-    clean_tag_names,
-    reindex,
 )
 from posts.rendering import MAX_SOURCE_CHARACTERS, RenderError, reading_minutes
 
@@ -584,10 +583,6 @@ class TagAdmin(taggit_admin.TagAdmin):
                         item.tag = keep
                         item.save(update_fields=["tag"])
                 tag.delete()
-            merged_posts = Post.objects.filter(tags=keep)
-            merged_posts.touch()
-            # Moving tagged items sends no m2m signal: search learns the new name here.
-            reindex(merged_posts.values_list("pk", flat=True))
         names = ", ".join(f"“{tag.name}”" for tag in merged)
         self.message_user(request, f"Merged {names} into “{keep.name}”.")
 

@@ -9,8 +9,10 @@ import uuid
 from django.core.exceptions import ValidationError
 from django.utils.dateparse import parse_datetime
 
+from posts.forms import clean_tag_names
+from posts.images import IMAGE_SCHEME, Image
 from posts.markdown_files import RESOURCE_KEYS, FileProblem
-from posts.models import IMAGE_SCHEME, Image, PreviousSlug, Resource, SeriesPart, clean_tag_names
+from posts.models import PreviousSlug, Resource, SeriesPart
 
 _KINDS = {
     type(None): "nothing", bool: "true or false", int: "a number", float: "a number",

@@ -2,26 +2,22 @@ import re
 import uuid
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
-from django.db import connections, models, transaction
-from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
-from django.dispatch import receiver
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.text import Truncator, slugify
-from PIL import Image as PillowImage
 from taggit.managers import TaggableManager
 from taggit.models import Tag, TaggedItemBase
 
 from posts.addresses import slug_address
+from posts.images import ImageResolver
 from posts.links import LinkResolver
-from posts.page_cache import content_changed
 from posts.rendering import (
     CONTROL_CHARACTERS,
     RenderError,
@@ -31,36 +27,6 @@ from posts.rendering import (
     render,
     render_markdown,
 )
-
-# More than any writer gives one post; each tag costs its save a few queries.
-MAX_TAGS_PER_POST = 50
-
-
-def clean_tag_names(names):
-    """The names, each once whatever its case (the first spelling wins), or a ValidationError
-    for a name without a letter or digit (it could have no address of its own), a name longer
-    than a tag can be, or more tags than MAX_TAGS_PER_POST."""
-    empty = [name for name in names if not slugify(name, allow_unicode=True)]
-    if empty:
-        raise ValidationError(
-            "Tags need a letter or digit: %(tags)s", params={"tags": ", ".join(empty)}
-        )
-    longest = Tag._meta.get_field("name").max_length
-    if too_long := [name for name in names if len(name) > longest]:
-        raise ValidationError(
-            "A tag can be at most %(longest)d characters long: “%(tag)s…”",
-            params={"longest": longest, "tag": too_long[0][:40]},
-        )
-    unique = {}
-    for name in names:
-        unique.setdefault(name.casefold(), name)
-    if len(unique) > MAX_TAGS_PER_POST:
-        raise ValidationError(
-            "A post can have at most %(most)d tags; this one has %(count)s.",
-            params={"most": MAX_TAGS_PER_POST, "count": f"{len(unique):,}"},
-        )
-    return list(unique.values())
-
 
 DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
 
@@ -121,8 +87,7 @@ class EditConflict(Exception):
 
 class PostQuerySet(models.QuerySet):
     def published(self):
-        """The one definition of public: published, and its time has come. (The post page's
-        single query in posts/post_page.py writes the same condition out in SQL.)"""
+        """The one definition of public: published, and its time has come."""
         return self.filter(self.published_condition())
 
     @staticmethod
@@ -139,31 +104,6 @@ class PostQuerySet(models.QuerySet):
     def scheduled(self):
         """Published, but not yet: their time has not come."""
         return self.filter(status=Post.Status.PUBLISHED, published_at__gt=timezone.now())
-
-    def update(self, **kwargs):
-        # Bulk changes skip save() and its signals; pages built before them must go.
-        publication = {"status", "published_at"} & kwargs.keys()
-        if publication and connections[self.db].vendor == "postgresql":
-            from posts.search import index_publication  # search builds on these models
-
-            # Search entries keep a copy of publication times: change both together, the
-            # rows held until then, and retire pages only once both are done.
-            with transaction.atomic(using=self.db):
-                # Locked in the order search indexing locks them too (posts.search).
-                locked = self.order_by("pk").select_for_update()
-                changing = list(locked.values_list("pk", flat=True))
-                # QuerySet's own update: this one would start over.
-                rows = models.QuerySet.update(self.filter(pk__in=changing), **kwargs)
-                index_publication(changing)
-                content_changed()
-            return rows
-        rows = super().update(**kwargs)
-        content_changed()
-        return rows
-
-    def touch(self):
-        """Mark these posts as changed for readers (a tag or series changed), not as edited."""
-        return self.update(updated_at=timezone.now())
 
     def with_tags(self):
         """Each post's tags as the list `tag_list`, from one query. (Left on the manager,
@@ -294,18 +234,19 @@ class Post(models.Model):
             before[name] != getattr(self, name) for name in self.CONTENT_FIELDS
         ):
             self.content_changed_at = timezone.now()
+        # What links to this post depend on: posts.effects renders the linking posts again.
+        renamed = before is None or before["slug"] != self.slug
+        self.address_changed = renamed or any(
+            before[name] != getattr(self, name) for name in self.VISIBLE_FIELDS
+        )
+        former_address = PreviousSlug.objects.filter(slug=self.slug).exclude(post_id=self.pk)
+        self.slug_taken_over = renamed and former_address.exists()
         links = self.render_body()
         self.reading_minutes = reading_minutes(self.body)
         super().save(*args, **kwargs)
         self.links.set(links.targets.values())
-        reindex([self.pk])
-
-        if before is None or before["slug"] != self.slug:
-            self.claim_slug(before and before["slug"])
-        if before is not None and any(before[f] != getattr(self, f) for f in self.VISIBLE_FIELDS):
-            # Posts that link here show this post's address, or plain text while it is a draft.
-            for linker in self.linked_from.exclude(pk=self.pk):
-                linker.rerender()
+        if renamed:
+            self.keep_former_address(before and before["slug"])
 
     def get_absolute_url(self):
         return slug_address("posts:post", self.slug)
@@ -374,23 +315,12 @@ class Post(models.Model):
         )
         if still_here:  # it may be going in the same bulk delete as the post it linked to
             self.links.set(links.targets.values())
-            reindex([self.pk])
 
-    def claim_slug(self, old_slug):
-        """Keep the old address answering, and re-render the posts whose links now lead here."""
+    def keep_former_address(self, old_slug):
+        """Keep the old address answering; the new one is this post's own from now on."""
         if old_slug:
             PreviousSlug.objects.update_or_create(slug=old_slug, defaults={"post": self})
-        mentioning = Post.objects.exclude(pk=self.pk).filter(
-            models.Q(body__contains=f"post:{self.slug}")
-            | models.Q(body__contains=self.get_absolute_url().rstrip("/"))
-        )
-        taken_over, _ = PreviousSlug.objects.filter(slug=self.slug).exclude(post=self).delete()
-        if not taken_over:
-            # Only links that found no post until now can change.
-            mentioning = mentioning.exclude(broken_links=[])
         PreviousSlug.objects.filter(slug=self.slug).delete()
-        for post in mentioning:
-            post.rerender()
 
     def record_version(self, user=None):
         """Keep the post as it is now (with its tags and resources) in its history."""
@@ -705,15 +635,6 @@ class Resource(models.Model):
     def __str__(self):
         return f"[{self.number}] {self.title}"
 
-    def save(self, *args, **kwargs):
-        super().save(*args, **kwargs)
-        self.post.mark_content_changed()
-
-    def delete(self, *args, **kwargs):
-        result = super().delete(*args, **kwargs)
-        self.post.mark_content_changed()
-        return result
-
     def clean_fields(self, exclude=None):
         # Authors paste identifiers as links or with spaces; store the bare form.
         self.doi = DOI_PREFIX.sub("", self.doi.strip())
@@ -748,7 +669,7 @@ class SearchEntry(models.Model):
     """A post's words for PostgreSQL's full-text search (SQLite has an FTS5 table instead)."""
 
     # No constraint and no cascade by Django: deleting a post must also work on SQLite, where
-    # this table is absent. The entry goes with its post in forget_post().
+    # this table is absent. The entry goes with its post in posts.search.index().
     post = models.OneToOneField(
         Post,
         on_delete=models.DO_NOTHING,
@@ -772,168 +693,6 @@ class SearchEntry(models.Model):
 
     def __str__(self):
         return self.title
-
-
-def reindex(post_ids):
-    """Keep search current with what readers see of these posts."""
-    from posts.search import index_posts  # search builds on the models above
-
-    index_posts(post_ids)
-
-
-# MPO is how Pillow reads the JPEGs many phone cameras make.
-IMAGE_FORMATS = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "WEBP": "WebP", "GIF": "GIF"}
-IMAGE_EXTENSIONS = {"JPEG": "jpg", "MPO": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif"}
-IMAGE_MAX_BYTES = 10 * 1024 * 1024
-# Enough for any photograph; a small file that claims more is a decompression bomb.
-IMAGE_MAX_PIXELS = 50_000_000
-IMAGE_SCHEME = "image:"
-MAX_IMAGE_ID = 2**63 - 1  # the largest BigAutoField
-
-
-def image_format(file):
-    """The format Pillow finds in the file's content (never its name), or None if it finds
-    none; DecompressionBombError for an image of more than IMAGE_MAX_PIXELS."""
-    file.seek(0)
-    try:
-        # Below Pillow's own limits (which warn, then refuse), so its warning never comes.
-        with PillowImage.open(file) as image:
-            if image.width * image.height > IMAGE_MAX_PIXELS:
-                raise PillowImage.DecompressionBombError(f"{image.size} pixels")
-            found = image.format
-            image.verify()
-        return found
-    except (OSError, SyntaxError, ValueError):
-        return None
-    finally:
-        file.seek(0)
-
-
-def validate_image_file(file):
-    """At most 10 MB and 50 megapixels, and a JPEG, PNG, WebP or GIF that Pillow can read;
-    never SVG, which can carry scripts."""
-    if getattr(file, "_committed", False):
-        return  # stored already, and checked when it was uploaded
-    if file.size > IMAGE_MAX_BYTES:
-        raise ValidationError(
-            f"This file is {file.size / 1024 / 1024:.1f} MB; an image can be at most 10 MB."
-        )
-    file.seek(0)
-    start = file.read(1024).lstrip().lower()
-    file.seek(0)
-    if start.startswith((b"<?xml", b"<svg", b"<!doctype svg")) or b"<svg" in start:
-        raise ValidationError(
-            "SVG images are refused: they can carry scripts. Upload a PNG or JPEG instead."
-        )
-    try:
-        found = image_format(file)
-    except PillowImage.DecompressionBombError as error:
-        raise ValidationError(
-            f"This image has too many pixels; at most {IMAGE_MAX_PIXELS // 1_000_000} megapixels."
-        ) from error
-    if found is None:
-        raise ValidationError("This file is not an image Pillow can read.")
-    if found not in IMAGE_FORMATS:
-        raise ValidationError(f"Upload a JPEG, PNG, WebP or GIF image; this one is {found}.")
-
-
-def image_upload_to(image, filename):
-    """images/YYYY/MM/name.ext: the name made safe, the extension that of the real format, so
-    that the file is served as what it is."""
-    stem = slugify(Path(filename).stem)[:80] or "image"
-    if image.file and not image.file._committed:  # an upload, its content at hand
-        try:
-            extension = IMAGE_EXTENSIONS.get(image_format(image.file), "bin")
-        except PillowImage.DecompressionBombError:
-            extension = "bin"
-    else:  # saved from code with the content apart (FieldFile.save): trust the name
-        suffix = Path(filename).suffix.lower().lstrip(".").replace("jpeg", "jpg")
-        extension = suffix if suffix in IMAGE_EXTENSIONS.values() else "bin"
-    return f"images/{timezone.now():%Y/%m}/{stem}.{extension}"
-
-
-class Image(models.Model):
-    """An image for posts, pasted into the Markdown as ![description](image:ID)."""
-
-    file = models.ImageField(
-        upload_to=image_upload_to,
-        width_field="width",
-        height_field="height",
-        validators=[validate_image_file],
-        help_text="JPEG, PNG, WebP or GIF, at most 10 MB and 50 megapixels.",
-    )
-    alt_text = models.CharField(
-        "description",
-        max_length=300,
-        help_text="What the image shows, for readers who cannot see it. Used as its alt text.",
-    )
-    width = models.PositiveIntegerField(null=True, editable=False)
-    height = models.PositiveIntegerField(null=True, editable=False)
-    uploaded_at = models.DateTimeField(auto_now_add=True)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        editable=False,
-    )
-
-    class Meta:
-        ordering = ["-uploaded_at", "-id"]
-
-    def __str__(self):
-        return self.alt_text
-
-    def save(self, *args, **kwargs):
-        super().save(*args, **kwargs)
-        self.rerender_posts_using_it()
-
-    def delete(self, *args, **kwargs):
-        pk = self.pk
-        result = super().delete(*args, **kwargs)
-        self.pk = pk
-        self.rerender_posts_using_it()
-        self.pk = None
-        return result
-
-    @property
-    def markdown(self):
-        """What an author pastes into a post to show this image."""
-        description = self.alt_text.replace("\\", "/").replace("[", "(").replace("]", ")")
-        return f"![{description}]({IMAGE_SCHEME}{self.pk})"
-
-    def rerender_posts_using_it(self):
-        for post in Post.objects.filter(body__contains=f"{IMAGE_SCHEME}{self.pk})"):
-            post.rerender()
-
-
-def image_references(srcs):
-    """Address, width and height for each `image:ID` (None for no such image)."""
-    wanted = {src: src[len(IMAGE_SCHEME) :] for src in srcs if src.startswith(IMAGE_SCHEME)}
-    # Beyond the largest id a row can have, a number names no image (and overflows a query).
-    ids = [int(value) for value in wanted.values() if value.isascii() and value.isdigit()]
-    ids = [pk for pk in ids if pk <= MAX_IMAGE_ID]
-    images = {str(image.pk): image for image in Image.objects.filter(pk__in=ids)}
-    return {
-        src: (image.file.url, image.width, image.height, image.alt_text)
-        if (image := images.get(value))
-        else None
-        for src, value in wanted.items()
-    }
-
-
-class ImageResolver:
-    """image_references() for one render, remembering the `image:` sources that name no
-    image."""
-
-    def __init__(self):
-        self.missing = []
-
-    def __call__(self, srcs):
-        found = image_references(srcs)
-        self.missing = sorted(src for src, image in found.items() if image is None)
-        return found
 
 
 class PostVersion(models.Model):
@@ -973,58 +732,3 @@ class PreviousSlug(models.Model):
 
     def __str__(self):
         return f"{self.slug} → {self.post.slug}"
-
-
-@receiver(pre_delete, sender=Post)
-def remember_linking_posts(sender, instance, **kwargs):
-    instance._linking_posts = list(instance.linked_from.exclude(pk=instance.pk))
-
-
-@receiver(post_delete, sender=Post)
-def unlink_deleted_post(sender, instance, **kwargs):
-    """Links to a deleted post become plain text, and count as broken."""
-    from posts.search import forget_post
-
-    forget_post(instance.pk)
-    for linker in getattr(instance, "_linking_posts", []):
-        linker.rerender()
-
-
-# What readers see of a post also changes with its tags and series: touch it, so that feeds
-# and pages built from it know.
-@receiver(m2m_changed, sender=Post.tags.through)
-def touch_retagged_post(sender, instance, action, **kwargs):
-    if action in ("post_add", "post_remove", "post_clear") and isinstance(instance, Post):
-        Post.objects.filter(pk=instance.pk).touch()
-        reindex([instance.pk])
-
-
-@receiver(post_save, sender=Tag)
-def touch_posts_of_tag(sender, instance, **kwargs):
-    tagged = Post.objects.filter(tags=instance)
-    tagged.touch()
-    reindex(tagged.values_list("pk", flat=True))
-
-
-@receiver(pre_delete, sender=Tag)
-def touch_posts_losing_tag(sender, instance, **kwargs):
-    tagged = Post.objects.filter(tags=instance)
-    tagged.touch()
-    instance._tagged_post_ids = list(tagged.values_list("pk", flat=True))
-
-
-@receiver(post_delete, sender=Tag)
-def reindex_posts_that_lost_tag(sender, instance, **kwargs):
-    reindex(getattr(instance, "_tagged_post_ids", []))
-
-
-@receiver(post_save, sender=Series)
-def touch_posts_of_series(sender, instance, created, **kwargs):
-    if not created:
-        Post.objects.filter(series_parts__series=instance).touch()
-
-
-@receiver(post_save, sender=SeriesPart)
-@receiver(post_delete, sender=SeriesPart)
-def touch_post_of_part(sender, instance, **kwargs):
-    Post.objects.filter(pk=instance.post_id).touch()

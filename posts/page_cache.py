@@ -1,7 +1,7 @@
 """Whole public pages in the cache, for readers who are not logged in.
 
 Every cached page belongs to a content version, a random token in the cache that any change
-readers could see replaces (see `content_changed`, connected to every such model). A page is
+readers could see replaces (see `retire_pages`, called by posts.effects). A page is
 stored with the current version and served only while it is still current, so after a change
 no server serves an older page, and the next request renders afresh. A page is also never
 kept past the next scheduled publication, so that a post goes public on time with nothing run
@@ -22,7 +22,6 @@ from urllib.parse import urlencode
 import django
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
 from django.http import HttpResponse
 from django.middleware.gzip import re_accepts_gzip
 from django.urls import Resolver404, get_urlconf, resolve
@@ -78,20 +77,10 @@ def content_version():
     return version
 
 
-def content_changed(**kwargs):
-    """Retire every cached page: now, and again when the change commits, since a reader's
-    request in between may have stored a page built from what was there before."""
+def retire_pages():
+    """Retire every cached page: the next request for each builds it afresh. Called once a
+    change has committed (posts.effects), so no page built before it is served after it."""
     cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
-    transaction.on_commit(lambda: cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None))
-
-
-# What pages show of a user: an author's name. A login saves only last_login.
-SHOWN_USER_FIELDS = {"username", "first_name", "last_name"}
-
-
-def author_changed(update_fields=None, **kwargs):
-    if update_fields is None or SHOWN_USER_FIELDS & set(update_fields):
-        content_changed()
 
 
 def seconds_to_keep(version):

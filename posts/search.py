@@ -10,13 +10,12 @@ from collections.abc import Sequence
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchVector
 from django.db import connection, transaction
-from django.db.models import F, OuterRef, Subquery, Value
+from django.db.models import F, Value
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from posts.models import Post, SearchEntry, TaggedPost
-from posts.page_cache import content_changed
 from posts.rendering import CONTROL_CHARACTERS, plain_text
 
 # Longer queries are cut: no reader types more, and each word costs a lookup.
@@ -206,8 +205,9 @@ def highlighted(headline):
     return mark_safe(marked.replace(MATCH_START, "<mark>").replace(MATCH_END, "</mark>"))
 
 
-def index_posts(post_ids):
-    """Bring the index up to date for these posts, after a save, a re-render or new tags."""
+def index(post_ids):
+    """Bring the index up to date with these posts as readers see them: an entry for each that
+    exists, none for those that no longer do."""
     post_ids = list(post_ids)
     if not post_ids:
         return
@@ -215,25 +215,20 @@ def index_posts(post_ids):
     tagged = TaggedPost.objects.filter(content_object__in=post_ids)
     for post_id, name in tagged.values_list("content_object", "tag__name"):
         tag_names[post_id].append(name)
-    # The posts stay locked until their entries are written: a bulk change of publication
-    # (Post.objects.update, which locks them in the same order) waits, then copies its times
-    # to the entries after these.
-    with transaction.atomic():
-        posts = (
-            Post.objects.filter(pk__in=post_ids)
-            .order_by("pk")
-            .select_for_update()
-            .values_list("pk", "title", "summary", "body_html", "status", "published_at")
-        )
-        documents, publication_times = {}, {}
-        for pk, title, summary, body_html, status, published_at in posts:
-            tags = " ".join(sorted(tag_names[pk]))
-            documents[pk] = (title, summary, tags, plain_text(body_html))
-            publication_times[pk] = published_at if status == Post.Status.PUBLISHED else None
-        if connection.vendor == "postgresql":
-            _index_postgres(documents, publication_times)
-        elif connection.vendor == "sqlite":
-            _index_sqlite(post_ids, documents)
+    posts = Post.objects.filter(pk__in=post_ids).values_list(
+        "pk", "title", "summary", "body_html", "status", "published_at"
+    )
+    documents, publication_times = {}, {}
+    for pk, title, summary, body_html, status, published_at in posts:
+        tags = " ".join(sorted(tag_names[pk]))
+        documents[pk] = (title, summary, tags, plain_text(body_html))
+        publication_times[pk] = published_at if status == Post.Status.PUBLISHED else None
+    gone = set(post_ids) - documents.keys()
+    if connection.vendor == "postgresql":
+        SearchEntry.objects.filter(post_id__in=gone).delete()
+        _index_postgres(documents, publication_times)
+    elif connection.vendor == "sqlite":
+        _index_sqlite(post_ids, documents)
 
 
 def _index_postgres(documents, publication_times):
@@ -266,20 +261,6 @@ def _index_postgres(documents, publication_times):
     )
 
 
-def index_publication(post_ids):
-    """Copy these posts' publication times to their entries (PostgreSQL), after a bulk update
-    of status or time: saves copy them with the rest of the post."""
-    if connection.vendor != "postgresql":
-        return
-    SearchEntry.objects.filter(post_id__in=list(post_ids)).update(published_at=_publication_time())
-
-
-def _publication_time():
-    """An entry's copy of its post's publication time: null unless the post is published."""
-    published = Post.objects.filter(pk=OuterRef("post_id"), status=Post.Status.PUBLISHED)
-    return Subquery(published.values("published_at"))
-
-
 def _index_sqlite(post_ids, documents):
     placeholders = ", ".join(["%s"] * len(post_ids))
     with connection.cursor() as cursor:
@@ -289,15 +270,6 @@ def _index_sqlite(post_ids, documents):
             "VALUES (%s, %s, %s, %s, %s)",
             [(pk, *document) for pk, document in documents.items()],
         )
-
-
-def forget_post(post_id):
-    """Remove a deleted post from the index."""
-    if connection.vendor == "postgresql":
-        SearchEntry.objects.filter(post_id=post_id).delete()
-    elif connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {FTS_TABLE} WHERE rowid = %s", [post_id])
 
 
 @transaction.atomic
@@ -312,5 +284,4 @@ def rebuild_index(post_ids=None, batch_size=2000):
         post_ids = Post.objects.order_by("pk").values_list("pk", flat=True)
     post_ids = list(post_ids)
     for start in range(0, len(post_ids), batch_size):
-        index_posts(post_ids[start : start + batch_size])
-    content_changed()  # search results cached before now are out of date
+        index(post_ids[start : start + batch_size])

@@ -17,7 +17,6 @@ from posts.links import site_origin
 from posts.models import Post, PreviousSlug, Series
 from posts.page_cache import remembered
 from posts.pagination import FromBothEnds
-from posts.post_page import public_post
 from posts.search import CANDIDATES as search_candidates
 from posts.search import clean_query, snippets
 from posts.search import search as find_posts
@@ -43,21 +42,14 @@ def home(request):
 
 
 def post_detail(request, slug):
-    post = public_post(slug)
+    posts = Post.objects.select_related("author").with_tags().prefetch_related("resources")
+    post = posts.published().filter(slug=slug).first()
     unpublished = False
     if post is None and request.user.is_staff:
         # Staff read the drafts and scheduled posts they may edit at their future address,
         # marked as such.
-        post = (
-            Post.objects.editable_by(request.user)
-            .select_related("author")
-            .with_tags()
-            .filter(slug=slug)
-            .first()
-        )
-        if post is not None:
-            unpublished = True
-            post.resource_list = post.cited_resources()
+        post = posts.editable_by(request.user).filter(slug=slug).first()
+        unpublished = post is not None
     if post is None:
         # A renamed post answers at its old addresses, straight to the current one.
         previous = get_object_or_404(
@@ -66,19 +58,14 @@ def post_detail(request, slug):
             post__in=Post.objects.published(),
         )
         return redirect(previous.post, permanent=True)
-    if unpublished:
-        surroundings = post.surroundings()
-    else:
-        # Aggregates over the archive, whose cost grows with it; the same for every reader.
-        surroundings = remembered(f"post:{post.pk}:surroundings", post.surroundings)
     response = render(
         request,
         "posts/post_detail.html",
         {
             "post": post,
             "unpublished": unpublished,
-            "resources": post.resource_list,
-            **surroundings,
+            "resources": post.cited_resources(),
+            **post.surroundings(),
         },
     )
     if unpublished:

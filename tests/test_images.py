@@ -11,7 +11,7 @@ from django.urls import reverse
 from PIL import Image as PillowImage
 from pytest_django.asserts import assertContains
 
-from posts.models import Image, validate_image_file
+from posts.images import Image, validate_image_file
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,8 @@ from django.utils import timezone
 from PIL import Image as PillowImage
 
 from posts import markdown_files
-from posts.models import Image, Post, SeriesPart
+from posts.images import Image
+from posts.models import Post, SeriesPart
 
 pytestmark = pytest.mark.django_db
 

@@ -371,6 +371,7 @@ def test_post_page_carries_blog_posting_json_ld(client, make_post, author):
     content = client.get(post.get_absolute_url()).content.decode()
     [payload] = re.findall(r'<script type="application/ld\+json">(.*?)</script>', content, re.S)
     data = json.loads(payload)
+    post.refresh_from_db()  # the new resource is news for the post
     assert data["@type"] == "BlogPosting"
     assert data["headline"] == "Gut & Mind </script>"
     assert data["url"] == f"http://testserver{post.get_absolute_url()}"

@@ -14,7 +14,8 @@ from django.utils import timezone
 from PIL import Image as PillowImage
 from taggit.models import Tag
 
-from posts.models import Image, Post, PreviousSlug, Resource, Series, SeriesPart
+from posts.images import Image
+from posts.models import Post, PreviousSlug, Resource, Series, SeriesPart
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,3 @@
-import json
 import os
 import subprocess
 import sys
@@ -80,27 +79,6 @@ def test_environment_selects_postgresql_redis_and_hosts():
     assert '"BACKEND": "gutbrain.cache.ResilientRedisCache"' in result.stdout
     assert '"LOCATION": "redis://cache.internal:6379/0"' in result.stdout
     assert '"hosts": ["blog.example.org", "www.blog.example.org"]' in result.stdout
-
-
-def test_postgresql_connections_may_prepare_statements_unless_told_not_to():
-    """Connections kept from request to request may prepare statements, unless that is turned
-    off for a pooler that cannot keep them; a connection per request never does."""
-    postgres = {"DJANGO_SECRET_KEY": "x" * 50, "DATABASE_URL": "postgres://blog@db/blog"}
-
-    result = load_settings(**postgres)
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["db_options"] == {"prepare_threshold": 5}
-
-    for off in ("false", "0", "no"):
-        result = load_settings(**postgres, DJANGO_DB_PREPARED_STATEMENTS=off)
-        assert result.returncode == 0, result.stderr
-        assert json.loads(result.stdout)["db_options"] == {}
-
-    result = load_settings(**postgres, DJANGO_CONN_MAX_AGE="0")
-    assert json.loads(result.stdout)["db_options"] == {}
-
-    result = load_settings(DJANGO_DEBUG="true")  # SQLite: nothing to prepare
-    assert json.loads(result.stdout)["db_options"] == {}
 
 
 @pytest.fixture

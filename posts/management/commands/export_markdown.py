@@ -3,7 +3,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand
 
 from posts import markdown_files
-from posts.models import Image, Post, Series
+from posts.images import Image
+from posts.models import Post, Series
 
 
 class Command(BaseCommand):

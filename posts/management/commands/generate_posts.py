@@ -29,6 +29,7 @@ from taggit.models import Tag
 from posts import search
 from posts.links import LinkResolver
 from posts.models import Post, PreviousSlug, Resource, Series, SeriesPart, TaggedPost
+from posts.page_cache import retire_pages
 from posts.rendering import reading_minutes, render
 
 SLUG_PREFIX = "synthetic-"
@@ -277,6 +278,7 @@ class Command(BaseCommand):
             search.rebuild_index(
                 Post.objects.filter(pk__gt=newest_before).values_list("pk", flat=True)
             )
+        retire_pages()  # bulk inserts send no signal for posts.effects to act on
         if connection.vendor == "postgresql":
             # Fresh statistics, so that the planner knows the tables' new sizes at once.
             with connection.cursor() as cursor:

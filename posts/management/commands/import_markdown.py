@@ -20,17 +20,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from posts import front_matter, markdown_files
+from posts.images import Image, validate_image_file
 from posts.links import posts_by_slug
 from posts.markdown_files import FileProblem
-from posts.models import (
-    Image,
-    Post,
-    PreviousSlug,
-    Resource,
-    Series,
-    SeriesPart,
-    validate_image_file,
-)
+from posts.models import Post, PreviousSlug, Resource, Series, SeriesPart
 from posts.rendering import RenderError, render
 
 

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from posts.models import Post
+from posts.page_cache import retire_pages
 from posts.search import rebuild_index
 
 
@@ -9,4 +10,5 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         rebuild_index()
+        retire_pages()  # search results kept before now are out of date
         self.stdout.write(f"Indexed {Post.objects.count()} posts.")

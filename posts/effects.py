@@ -1,0 +1,186 @@
+"""What a change to content sets off, whoever makes it (the admin, an import, a shell, a bulk
+action): posts whose links read differently are rendered again, the search index follows, and
+cached pages are retired. Changes are gathered as they are saved and acted on once per
+transaction, when it commits.
+
+Connected in PostsConfig.ready(); the models never import this module.
+"""
+
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Q
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
+from django.utils import timezone
+from taggit.models import Tag
+
+from posts import search
+from posts.images import IMAGE_SCHEME, Image
+from posts.models import Post, PreviousSlug, Resource, Series, SeriesPart, TaggedPost
+from posts.page_cache import retire_pages
+
+# What pages show of a user: an author's name. A login saves only last_login.
+SHOWN_USER_FIELDS = {"username", "first_name", "last_name"}
+
+
+@dataclass
+class Changes:
+    """What has changed in the transaction under way, by post id."""
+
+    moved: set = field(default_factory=set)  # new address, or public now or no longer
+    dependants: set = field(default_factory=set)  # posts to render again
+    surroundings: set = field(default_factory=set)  # tags or series changed
+    content: set = field(default_factory=set)  # resources changed: news for feeds
+    indexed: set = field(default_factory=set)  # search entries to write again, or remove
+    # A post took another's former address: links to it lead to the new post now.
+    address_taken_over: bool = False
+
+
+_pending = threading.local()
+
+
+@contextmanager
+def changes():
+    """The changes of the transaction under way, to add to; acted on when it commits (at once
+    outside a transaction)."""
+    yield _pending.__dict__.setdefault("changes", Changes())
+    # One action for all the transaction's changes: whichever callback runs first takes them.
+    transaction.on_commit(act)
+
+
+def act():
+    """Render dependants again, bring the index up to date, then retire cached pages."""
+    pending = _pending.__dict__.pop("changes", None)
+    if pending is None:
+        return
+    with transaction.atomic():
+        now = timezone.now()
+        Post.objects.filter(pk__in=pending.surroundings).update(updated_at=now)
+        Post.objects.filter(pk__in=pending.content).update(content_changed_at=now, updated_at=now)
+        dependants = pending.dependants | linking_posts(pending.moved, pending.address_taken_over)
+        for post in Post.objects.filter(pk__in=dependants):
+            post.rerender()
+        search.index(pending.indexed | dependants | pending.surroundings | pending.content)
+    retire_pages()
+
+
+def linking_posts(moved, address_taken_over):
+    """Ids of the posts whose links to these posts read differently now: those that link to
+    them, and those whose links to their addresses found no post until now."""
+    if not moved:
+        return set()
+    mentioning = Q()
+    for post in Post.objects.filter(pk__in=moved).only("slug"):
+        mentioning |= Q(body__contains=f"post:{post.slug}")
+        mentioning |= Q(body__contains=post.get_absolute_url().rstrip("/"))
+    linking = Q(links__in=moved) | (mentioning & ~Q(broken_links=[]))
+    if address_taken_over:
+        linking |= mentioning
+    return set(Post.objects.filter(linking).values_list("pk", flat=True))
+
+
+def post_saved(sender, instance, created, raw=False, **kwargs):
+    if raw:
+        return  # loaded as it was dumped
+    with changes() as pending:
+        pending.indexed.add(instance.pk)
+        if created or instance.address_changed:
+            pending.moved.add(instance.pk)
+        pending.address_taken_over |= instance.slug_taken_over
+
+
+def post_deleting(sender, instance, **kwargs):
+    # Known only before the links go with the post.
+    instance.linking_post_ids = set(instance.linked_from.values_list("pk", flat=True))
+
+
+def post_deleted(sender, instance, **kwargs):
+    with changes() as pending:
+        pending.indexed.add(instance.pk)  # gone: its entry goes too
+        pending.dependants |= getattr(instance, "linking_post_ids", set()) - {instance.pk}
+
+
+def tags_changed(sender, instance, action, reverse, pk_set, **kwargs):
+    if action not in ("post_add", "post_remove", "post_clear"):
+        return
+    with changes() as pending:
+        pending.surroundings.update((pk_set or set()) if reverse else {instance.pk})
+
+
+def tagging_changed(sender, instance, **kwargs):
+    with changes() as pending:
+        pending.surroundings.add(instance.content_object_id)
+
+
+def tag_saved(sender, instance, **kwargs):
+    tagged = TaggedPost.objects.filter(tag=instance).values_list("content_object_id", flat=True)
+    with changes() as pending:
+        pending.surroundings.update(tagged)
+
+
+def tag_deleting(sender, instance, **kwargs):
+    tag_saved(sender, instance)  # its posts are known only before the tag goes
+
+
+def series_saved(sender, instance, created, **kwargs):
+    with changes() as pending:
+        pending.surroundings.update(instance.parts.values_list("post_id", flat=True))
+
+
+def part_changed(sender, instance, **kwargs):
+    with changes() as pending:
+        pending.surroundings.add(instance.post_id)
+
+
+def resource_changed(sender, instance, **kwargs):
+    with changes() as pending:
+        pending.content.add(instance.post_id)
+
+
+def image_changed(sender, instance, **kwargs):
+    showing = Post.objects.filter(body__contains=f"{IMAGE_SCHEME}{instance.pk})")
+    with changes() as pending:
+        pending.dependants.update(showing.values_list("pk", flat=True))
+
+
+def shown_elsewhere(sender, **kwargs):
+    """A change pages show that sets nothing else off: a former address, an author's name."""
+    update_fields = kwargs.get("update_fields")
+    if sender is get_user_model() and update_fields and not SHOWN_USER_FIELDS & update_fields:
+        return
+    with changes():
+        pass  # pages show it: retiring them is all there is to do
+
+
+def connect():
+    post_save.connect(post_saved, sender=Post, dispatch_uid="effects-post")
+    pre_delete.connect(post_deleting, sender=Post, dispatch_uid="effects-post")
+    post_delete.connect(post_deleted, sender=Post, dispatch_uid="effects-post")
+    m2m_changed.connect(tags_changed, sender=Post.tags.through, dispatch_uid="effects-tags")
+    pre_delete.connect(tag_deleting, sender=Tag, dispatch_uid="effects-tag")
+    for signal, receivers in {
+        post_save: [
+            (tag_saved, Tag),
+            (series_saved, Series),
+            (tagging_changed, TaggedPost),
+            (part_changed, SeriesPart),
+            (resource_changed, Resource),
+            (image_changed, Image),
+            (shown_elsewhere, PreviousSlug),
+            (shown_elsewhere, get_user_model()),
+        ],
+        post_delete: [
+            (shown_elsewhere, Tag),
+            (tagging_changed, TaggedPost),
+            (part_changed, SeriesPart),
+            (resource_changed, Resource),
+            (image_changed, Image),
+            (shown_elsewhere, PreviousSlug),
+            (shown_elsewhere, get_user_model()),
+        ],
+    }.items():
+        for receiver, sender in receivers:
+            signal.connect(receiver, sender=sender, dispatch_uid=f"effects-{sender.__name__}")

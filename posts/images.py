@@ -1,0 +1,149 @@
+"""Images for posts: what an upload must be, where it is stored, and how `image:ID` in a
+post's Markdown finds it."""
+
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.text import slugify
+from PIL import Image as PillowImage
+
+# MPO is how Pillow reads the JPEGs many phone cameras make.
+IMAGE_FORMATS = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "WEBP": "WebP", "GIF": "GIF"}
+IMAGE_EXTENSIONS = {"JPEG": "jpg", "MPO": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif"}
+IMAGE_MAX_BYTES = 10 * 1024 * 1024
+# Enough for any photograph; a small file that claims more is a decompression bomb.
+IMAGE_MAX_PIXELS = 50_000_000
+IMAGE_SCHEME = "image:"
+MAX_IMAGE_ID = 2**63 - 1  # the largest BigAutoField
+
+
+def image_format(file):
+    """The format Pillow finds in the file's content (never its name), or None if it finds
+    none; DecompressionBombError for an image of more than IMAGE_MAX_PIXELS."""
+    file.seek(0)
+    try:
+        # Below Pillow's own limits (which warn, then refuse), so its warning never comes.
+        with PillowImage.open(file) as image:
+            if image.width * image.height > IMAGE_MAX_PIXELS:
+                raise PillowImage.DecompressionBombError(f"{image.size} pixels")
+            found = image.format
+            image.verify()
+        return found
+    except (OSError, SyntaxError, ValueError):
+        return None
+    finally:
+        file.seek(0)
+
+
+def validate_image_file(file):
+    """At most 10 MB and 50 megapixels, and a JPEG, PNG, WebP or GIF that Pillow can read;
+    never SVG, which can carry scripts."""
+    if getattr(file, "_committed", False):
+        return  # stored already, and checked when it was uploaded
+    if file.size > IMAGE_MAX_BYTES:
+        raise ValidationError(
+            f"This file is {file.size / 1024 / 1024:.1f} MB; an image can be at most 10 MB."
+        )
+    file.seek(0)
+    start = file.read(1024).lstrip().lower()
+    file.seek(0)
+    if start.startswith((b"<?xml", b"<svg", b"<!doctype svg")) or b"<svg" in start:
+        raise ValidationError(
+            "SVG images are refused: they can carry scripts. Upload a PNG or JPEG instead."
+        )
+    try:
+        found = image_format(file)
+    except PillowImage.DecompressionBombError as error:
+        raise ValidationError(
+            f"This image has too many pixels; at most {IMAGE_MAX_PIXELS // 1_000_000} megapixels."
+        ) from error
+    if found is None:
+        raise ValidationError("This file is not an image Pillow can read.")
+    if found not in IMAGE_FORMATS:
+        raise ValidationError(f"Upload a JPEG, PNG, WebP or GIF image; this one is {found}.")
+
+
+def image_upload_to(image, filename):
+    """images/YYYY/MM/name.ext: the name made safe, the extension that of the real format, so
+    that the file is served as what it is."""
+    stem = slugify(Path(filename).stem)[:80] or "image"
+    if image.file and not image.file._committed:  # an upload, its content at hand
+        try:
+            extension = IMAGE_EXTENSIONS.get(image_format(image.file), "bin")
+        except PillowImage.DecompressionBombError:
+            extension = "bin"
+    else:  # saved from code with the content apart (FieldFile.save): trust the name
+        suffix = Path(filename).suffix.lower().lstrip(".").replace("jpeg", "jpg")
+        extension = suffix if suffix in IMAGE_EXTENSIONS.values() else "bin"
+    return f"images/{timezone.now():%Y/%m}/{stem}.{extension}"
+
+
+class Image(models.Model):
+    """An image for posts, pasted into the Markdown as ![description](image:ID)."""
+
+    file = models.ImageField(
+        upload_to=image_upload_to,
+        width_field="width",
+        height_field="height",
+        validators=[validate_image_file],
+        help_text="JPEG, PNG, WebP or GIF, at most 10 MB and 50 megapixels.",
+    )
+    alt_text = models.CharField(
+        "description",
+        max_length=300,
+        help_text="What the image shows, for readers who cannot see it. Used as its alt text.",
+    )
+    width = models.PositiveIntegerField(null=True, editable=False)
+    height = models.PositiveIntegerField(null=True, editable=False)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+
+    def __str__(self):
+        return self.alt_text
+
+    @property
+    def markdown(self):
+        """What an author pastes into a post to show this image."""
+        description = self.alt_text.replace("\\", "/").replace("[", "(").replace("]", ")")
+        return f"![{description}]({IMAGE_SCHEME}{self.pk})"
+
+
+def image_references(srcs):
+    """Address, width and height for each `image:ID` (None for no such image)."""
+    wanted = {src: src[len(IMAGE_SCHEME) :] for src in srcs if src.startswith(IMAGE_SCHEME)}
+    # Beyond the largest id a row can have, a number names no image (and overflows a query).
+    ids = [int(value) for value in wanted.values() if value.isascii() and value.isdigit()]
+    ids = [pk for pk in ids if pk <= MAX_IMAGE_ID]
+    images = {str(image.pk): image for image in Image.objects.filter(pk__in=ids)}
+    return {
+        src: (image.file.url, image.width, image.height, image.alt_text)
+        if (image := images.get(value))
+        else None
+        for src, value in wanted.items()
+    }
+
+
+class ImageResolver:
+    """image_references() for one render, remembering the `image:` sources that name no
+    image."""
+
+    def __init__(self):
+        self.missing = []
+
+    def __call__(self, srcs):
+        found = image_references(srcs)
+        self.missing = sorted(src for src, image in found.items() if image is None)
+        return found
