@@ -129,7 +129,7 @@ def _fts5_ranked_ids(terms):
 
 class RankedPosts(Sequence):
     """Posts in the order of a list of their ids, loaded (with authors and tags) a page at a
-    time. A post unpublished behind the index's back (not through save() or update()) is
+    time. A post unpublished behind the index's back (not through save()) is
     counted until its entry is next written, but never shown."""
 
     def __init__(self, ids):
