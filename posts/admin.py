@@ -38,6 +38,7 @@ from posts.models import (
     TaggedPost,
 )
 from posts.rendering import MAX_SOURCE_CHARACTERS, RenderError, reading_minutes
+from posts.versions import record_version, resource_copies, restore_version
 
 COMPARE_SIDE_BY_SIDE_LINES = 300
 
@@ -47,7 +48,7 @@ def keep_stored_version(post_id):
     before versions were kept, or changed outside the admin)."""
     stored = Post.objects.get(pk=post_id)
     if not stored.versions.filter(number=stored.version).exists():
-        stored.record_version(stored.updated_by)
+        record_version(stored, stored.updated_by)
 
 
 class ResourceFormSet(BaseInlineFormSet):
@@ -259,7 +260,7 @@ class PostAdmin(admin.ModelAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         post = form.instance
-        post.record_version(request.user)
+        record_version(post, request.user)
 
     def get_urls(self):
         return [
@@ -345,7 +346,9 @@ class PostAdmin(admin.ModelAdmin):
                 )
                 return redirect("admin:posts_post_version", post.pk, number)
             failure = f"Version {number} was not restored"
-            if not self.save_as_new_version(request, post, failure, lambda p: p.restore(version)):
+            if not self.save_as_new_version(
+                request, post, failure, lambda p: restore_version(p, version)
+            ):
                 return redirect("admin:posts_post_version", post.pk, number)
             self.message_user(
                 request, f"Version {number} restored; it is now version {post.version}."
@@ -378,7 +381,7 @@ class PostAdmin(admin.ModelAdmin):
                 ]
                 if old != new
             ],
-            "resources_differ": version.resources != post.resource_copies(),
+            "resources_differ": version.resources != resource_copies(post),
         }
         return TemplateResponse(request, "admin/posts/post/version.html", context)
 
@@ -456,7 +459,7 @@ class PostAdmin(admin.ModelAdmin):
                 request, f"{failure}: someone else saved it a moment ago.", messages.ERROR
             )
             return False
-        post.record_version(request.user)
+        record_version(post, request.user)
         return True
 
     @admin.display(boolean=True, description="Public")

@@ -11,6 +11,7 @@ from pathlib import Path
 import yaml
 
 from posts.models import Resource
+from posts.versions import resource_copies
 
 POST_KEYS = [
     "title", "slug", "guid", "status", "published_at", "updated_at", "author", "summary",
@@ -142,7 +143,7 @@ def post_meta(post):
             for part in sorted(post.series_parts.all(), key=lambda part: part.series.slug)
         ],
         "previous_slugs": sorted(previous.slug for previous in post.previous_slugs.all()),
-        "resources": post.resource_copies(),
+        "resources": resource_copies(post),
     }
 
 

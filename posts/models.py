@@ -1,7 +1,6 @@
 import re
 import uuid
 from collections import Counter
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
@@ -322,41 +321,6 @@ class Post(models.Model):
             PreviousSlug.objects.update_or_create(slug=old_slug, defaults={"post": self})
         PreviousSlug.objects.filter(slug=self.slug).delete()
 
-    def record_version(self, user=None):
-        """Keep the post as it is now (with its tags and resources) in its history."""
-        return PostVersion.objects.update_or_create(
-            post=self,
-            number=self.version,
-            defaults={
-                "saved_by": user,
-                "title": self.title,
-                "summary": self.summary,
-                "body": self.body,
-                "tags": sorted((tag.name for tag in self.tags.all()), key=str.casefold),
-                "resources": self.resource_copies(),
-            },
-        )[0]
-
-    def resource_copies(self):
-        """The resources as plain fields, by number: for versions and Markdown files."""
-        return [
-            {key: getattr(resource, key) for key in Resource.COPIED_FIELDS}
-            for resource in sorted(self.resources.all(), key=lambda resource: resource.number)
-        ]
-
-    @transaction.atomic
-    def restore(self, version):
-        """Bring back the title, summary, text, tags and resources of an earlier version."""
-        self.title, self.summary, self.body = version.title, version.summary, version.body
-        self.save()
-        self.tags.set(version.tags)
-        self.resources.all().delete()
-        Resource.objects.bulk_create(
-            Resource(post=self, **{key: values.get(key) for key in Resource.COPIED_FIELDS})
-            for values in version.resources
-        )
-        self.mark_content_changed()
-
     def mark_content_changed(self):
         """Record an edit of something feeds show that is not a field of the post itself."""
         self.content_changed_at = timezone.now()
@@ -437,99 +401,6 @@ class Post(models.Model):
                 for occurrence in range(1, counts[resource.number] + 1)
             ]
         return resources
-
-    def surroundings(self):
-        """What the post's page shows of other posts: its places in series, the posts that
-        link to it, and related posts. Lists of enough of each post for a link."""
-        linked_from = (
-            Post.objects.published()
-            .filter(links=self)
-            .exclude(pk=self.pk)
-            .only("title", "slug", "published_at")
-            .order_by("-published_at", "-id")
-        )
-        return {
-            "series_places": self.series_places(),
-            "linked_from": list(linked_from),
-            "related": list(self.related().only("title", "slug", "published_at")),
-        }
-
-    def related(self, limit=3, among=500):
-        """Published posts sharing the most tags with this one, newest first among equals,
-        chosen from the `among` newest posts that share any: a tag on half of 100,000 posts
-        then costs what a rare one does. (taggit's similar_objects() cannot keep to published
-        posts or stop at `limit` in SQL.)"""
-        tags = self.tag_list if hasattr(self, "tag_list") else self.tags.all()  # read already?
-        tag_ids = [tag.pk for tag in tags]
-        if not tag_ids:
-            return Post.objects.none()
-        sharing = TaggedPost.objects.filter(
-            tag_id__in=tag_ids, content_object=models.OuterRef("pk")
-        )
-        newest = (
-            Post.objects.published()
-            .exclude(pk=self.pk)
-            .filter(models.Exists(sharing))
-            .order_by("-published_at", "-id")
-            .values("pk")[:among]
-        )
-        return (
-            Post.objects.filter(pk__in=newest, tags__in=tag_ids)
-            .annotate(shared_tags=models.Count("tags"))
-            .order_by("-shared_tags", "-published_at", "-id")[:limit]
-        )
-
-    def series_places(self):
-        """This post's place in each of its series, with the published parts around it: one
-        query, however long the series."""
-        public = SeriesPart.objects.filter(
-            PostQuerySet.published_condition("post__"), series=models.OuterRef("series")
-        )
-        before = public.filter(position__lt=models.OuterRef("position"))
-        after = public.filter(position__gt=models.OuterRef("position"))
-
-        def count(parts):
-            counted = parts.order_by().values("series").annotate(n=models.Count("pk"))
-            return models.functions.Coalesce(models.Subquery(counted.values("n")), 0)
-
-        def neighbour(parts, field):
-            return models.Subquery(parts.values(f"post__{field}")[:1])
-
-        earlier, later = before.order_by("-position"), after.order_by("position")
-        mine = (
-            SeriesPart.objects.filter(post=self)
-            .select_related("series")
-            .annotate(
-                published_parts=count(public),
-                parts_before=count(before),
-                previous_pk=neighbour(earlier, "pk"),
-                previous_slug=neighbour(earlier, "slug"),
-                previous_title=neighbour(earlier, "title"),
-                next_pk=neighbour(later, "pk"),
-                next_slug=neighbour(later, "slug"),
-                next_title=neighbour(later, "title"),
-            )
-            .order_by("series__title", "series_id")
-        )
-        # A draft or scheduled post, shown to staff, counts itself among the parts.
-        itself = 0 if self.is_published else 1
-        return [
-            SeriesPlace(
-                series=part.series,
-                number=part.parts_before + 1,
-                total=part.published_parts + itself,
-                # Enough of a post for a link: its address and title.
-                previous=Post(
-                    pk=part.previous_pk, slug=part.previous_slug, title=part.previous_title
-                )
-                if part.previous_pk
-                else None,
-                next=Post(pk=part.next_pk, slug=part.next_slug, title=part.next_title)
-                if part.next_pk
-                else None,
-            )
-            for part in mine
-        ]
 
     @property
     def is_published(self):
@@ -652,17 +523,6 @@ class Resource(models.Model):
     @property
     def pubmed_url(self):
         return f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/" if self.pmid else ""
-
-
-@dataclass(frozen=True)
-class SeriesPlace:
-    """Where a post stands in one series, counting only published parts."""
-
-    series: Series
-    number: int
-    total: int
-    previous: Post | None
-    next: Post | None
 
 
 class SearchEntry(models.Model):

@@ -20,6 +20,7 @@ from posts.pagination import FromBothEnds
 from posts.search import CANDIDATES as search_candidates
 from posts.search import clean_query, snippets
 from posts.search import search as find_posts
+from posts.surroundings import surroundings
 
 
 def paginate(request, queryset, *, allow_empty=True, count_key=None):
@@ -65,7 +66,7 @@ def post_detail(request, slug):
             "post": post,
             "unpublished": unpublished,
             "resources": post.cited_resources(),
-            **post.surroundings(),
+            **surroundings(post),
         },
     )
     if unpublished:

@@ -14,6 +14,7 @@ from pytest_django.asserts import assertContains
 
 import posts.admin
 from posts.models import EditConflict, Post
+from posts.versions import record_version
 from tests.test_admin import post_form
 
 pytestmark = pytest.mark.django_db
@@ -270,7 +271,7 @@ def test_an_action_on_a_post_saved_meanwhile_changes_nothing_and_says_so(
     """Unpublishing or restoring a version just after someone else saved the post leaves
     their save in place, and tells the user."""
     post = make_post(title="First title")
-    post.record_version()
+    record_version(post)
 
     def someone_saves_first(post_id):
         other = Post.objects.get(pk=post_id)
@@ -392,7 +393,7 @@ def test_every_save_is_kept_and_an_old_version_can_be_restored(admin_client, mak
 def test_versions_need_the_right_to_change_the_post(client, make_post, django_user_model):
     """Staff without the right to change posts cannot see or restore versions."""
     post = make_post()
-    post.record_version()
+    record_version(post)
     user = django_user_model.objects.create_user("viewer", password="pw", is_staff=True)
     client.force_login(user)
     url = reverse("admin:posts_post_version", args=[post.pk, post.version])
@@ -404,7 +405,7 @@ def test_restoring_a_version_with_links_now_broken_is_refused(admin_client, make
     """A published post does not get back text whose links now lead to a draft."""
     target = make_post(slug="target", title="Target")
     post = make_post(body="[see](post:target)")
-    post.record_version()
+    record_version(post)
     post.body = "No links now."
     post.save()
     target.status = Post.Status.DRAFT
@@ -524,7 +525,7 @@ def test_unpublishing_a_scheduled_post_clears_its_future_date(admin_client, make
 def test_comparing_long_texts_lists_the_changed_lines(admin_client, make_post):
     """A long rewrite is compared as a list of changed lines, quickly."""
     post = make_post(body="\n".join(f"Line {n}" for n in range(400)))
-    post.record_version()
+    record_version(post)
     post.body = "\n".join(f"Changed {n}" for n in range(400))
     post.save()
     page = admin_client.get(reverse("admin:posts_post_version", args=[post.pk, 1]))

@@ -16,6 +16,7 @@ from taggit.models import Tag
 
 from posts.images import Image
 from posts.models import Post, PreviousSlug, Resource, Series, SeriesPart
+from posts.versions import record_version
 
 pytestmark = pytest.mark.django_db
 
@@ -117,7 +118,7 @@ def test_demo_files_round_trip(tmp_path):
 def test_a_post_written_in_the_admin_survives_export_and_import_unchanged(tmp_path, make_post):
     """Text from a form (CRLF, no final newline) is stored so that re-importing changes nothing."""
     post = make_post(body="First line\r\nSecond line")
-    post.record_version()
+    record_version(post)
     export(tmp_path)
     out = StringIO()
     call_command("import_markdown", tmp_path, stdout=out)

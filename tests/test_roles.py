@@ -9,6 +9,7 @@ from pytest_django.asserts import assertContains, assertNotContains
 from taggit.models import Tag
 
 from posts.models import Post, Series, SeriesPart
+from posts.versions import record_version
 from tests.test_admin import inline_management, post_form
 from tests.test_authoring import change_form
 
@@ -247,7 +248,7 @@ def test_only_the_posts_own_author_or_an_editor_restores_its_versions(
     """An author compares and restores versions of their own post only; an editor of any."""
     own = make_post(author=writer, body="Old.")
     for post in (own, others_post):
-        post.record_version()
+        record_version(post)
         post.body = "New."
         post.save()
     url = reverse("admin:posts_post_version", args=[own.pk, 1])

@@ -25,6 +25,7 @@ from posts.links import posts_by_slug
 from posts.markdown_files import FileProblem
 from posts.models import Post, PreviousSlug, Resource, Series, SeriesPart
 from posts.rendering import RenderError, render
+from posts.versions import record_version, resource_copies
 
 
 @dataclass
@@ -330,7 +331,7 @@ class Command(BaseCommand):
         plan.changed |= self.sync_resources(post, plan.resources)
         plan.changed |= self.sync_previous_slugs(post, plan.previous_slugs)
         if plan.created or plan.changed:
-            post.record_version()
+            record_version(post)
         if plan.created:
             # Its content dates from the file, not from this import.
             changed_at = plan.updated_at or post.published_at or timezone.now()
@@ -358,7 +359,7 @@ class Command(BaseCommand):
         return True
 
     def sync_resources(self, post, wanted):
-        existing = post.resource_copies()
+        existing = resource_copies(post)
         if sorted(wanted, key=lambda r: r["number"]) == existing:
             return False
         post.resources.all().delete()
