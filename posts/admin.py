@@ -31,14 +31,13 @@ from posts.models import (
     EDIT_OTHERS_POSTS,
     EditConflict,
     Post,
-    PostVersion,
     Resource,
     Series,
     SeriesPart,
     TaggedPost,
 )
 from posts.rendering import MAX_SOURCE_CHARACTERS, RenderError, reading_minutes
-from posts.versions import record_version, resource_copies, restore_version
+from posts.versions import PostVersion, record_version, resource_copies, restore_version
 
 COMPARE_SIDE_BY_SIDE_LINES = 300
 

@@ -26,6 +26,7 @@ from posts.rendering import (
     render,
     render_markdown,
 )
+from posts.versions import PostVersion  # noqa: F401 (a model of this app)
 
 DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
 
@@ -553,35 +554,6 @@ class SearchEntry(models.Model):
 
     def __str__(self):
         return self.title
-
-
-class PostVersion(models.Model):
-    """A post as one save left it: what an author can compare with, and restore."""
-
-    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="versions")
-    number = models.PositiveIntegerField()
-    saved_at = models.DateTimeField(default=timezone.now)
-    saved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    title = models.CharField(max_length=200)
-    summary = models.CharField(max_length=300, blank=True)
-    body = models.TextField()
-    tags = models.JSONField(default=list)
-    resources = models.JSONField(default=list)
-
-    class Meta:
-        ordering = ["post_id", "-number"]  # the column: see Resource
-        constraints = [
-            models.UniqueConstraint(fields=["post", "number"], name="one_version_per_number")
-        ]
-
-    def __str__(self):
-        return f"{self.post} (version {self.number})"
 
 
 class PreviousSlug(models.Model):

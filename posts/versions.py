@@ -1,9 +1,38 @@
 """A post's history: each save kept as a version, which an author can compare with the post
 as it is and restore."""
 
-from django.db import transaction
+from django.conf import settings
+from django.db import models, transaction
+from django.utils import timezone
 
-from posts.models import PostVersion, Resource
+
+class PostVersion(models.Model):
+    """A post as one save left it: what an author can compare with, and restore."""
+
+    post = models.ForeignKey("Post", on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    saved_at = models.DateTimeField(default=timezone.now)
+    saved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    title = models.CharField(max_length=200)
+    summary = models.CharField(max_length=300, blank=True)
+    body = models.TextField()
+    tags = models.JSONField(default=list)
+    resources = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["post_id", "-number"]  # the column: see Resource
+        constraints = [
+            models.UniqueConstraint(fields=["post", "number"], name="one_version_per_number")
+        ]
+
+    def __str__(self):
+        return f"{self.post} (version {self.number})"
 
 
 def record_version(post, user=None):
@@ -24,8 +53,9 @@ def record_version(post, user=None):
 
 def resource_copies(post):
     """The post's resources as plain fields, by number: for versions and Markdown files."""
+    fields = post.resources.model.COPIED_FIELDS
     return [
-        {key: getattr(resource, key) for key in Resource.COPIED_FIELDS}
+        {key: getattr(resource, key) for key in fields}
         for resource in sorted(post.resources.all(), key=lambda resource: resource.number)
     ]
 
@@ -37,6 +67,7 @@ def restore_version(post, version):
     post.save()
     post.tags.set(version.tags)
     post.resources.all().delete()
+    Resource = post.resources.model
     Resource.objects.bulk_create(
         Resource(post=post, **{key: values.get(key) for key in Resource.COPIED_FIELDS})
         for values in version.resources
