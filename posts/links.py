@@ -118,3 +118,29 @@ class LinkResolver:
         """Whether the target only goes public after this post does."""
         goes_public = max(self.post.published_at or timezone.now(), timezone.now())
         return target.published_at is not None and target.published_at > goes_public
+
+
+def address_errors(post):
+    """Form errors of a post's address and time that links make: an address that is another
+    post's former one, or a time after that of a public post that links here."""
+    from posts.models import PreviousSlug
+
+    errors = {}
+    former = PreviousSlug.objects.filter(slug=post.slug).exclude(post_id=post.pk).first()
+    if former is not None:
+        errors["slug"] = (
+            f"This was the address of “{former.post}”, and links and readers still "
+            "follow it there. Choose another slug."
+        )
+    if post.status == post.Status.PUBLISHED and post.pk and post.published_at:
+        earlier = post.linked_from.exclude(pk=post.pk).filter(
+            status=post.Status.PUBLISHED, published_at__lt=post.published_at
+        )
+        if linker := earlier.order_by("published_at").first():
+            errors["published_at"] = (
+                f"“{linker}” links here and goes public "
+                f"{date_format(timezone.localtime(linker.published_at), 'DATETIME_FORMAT')}, "
+                "before this time: its link would lead to a page that is not public yet. "
+                "Keep an earlier time, or remove the link there first."
+            )
+    return errors

@@ -1,4 +1,3 @@
-import re
 import uuid
 from collections import Counter
 
@@ -6,17 +5,16 @@ from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.text import Truncator, slugify
 from taggit.managers import TaggableManager
 from taggit.models import Tag, TaggedItemBase
 
 from posts.addresses import slug_address
 from posts.images import ImageResolver
-from posts.links import LinkResolver
+from posts.links import LinkResolver, address_errors
 from posts.rendering import (
     CONTROL_CHARACTERS,
     RenderError,
@@ -26,9 +24,8 @@ from posts.rendering import (
     render,
     render_markdown,
 )
+from posts.resources import Resource  # noqa: F401 (a model of this app)
 from posts.versions import PostVersion  # noqa: F401 (a model of this app)
-
-DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
 
 
 def as_file_text(text):
@@ -353,12 +350,7 @@ class Post(models.Model):
                 "A draft is not scheduled. To publish it at this time, set the status to "
                 "Published; to keep it a draft, clear the date."
             )
-        former = PreviousSlug.objects.filter(slug=self.slug).exclude(post_id=self.pk).first()
-        if former is not None:
-            errors["slug"] = (
-                f"This was the address of “{former.post}”, and links and readers still "
-                "follow it there. Choose another slug."
-            )
+        errors.update(address_errors(self))
         try:
             problems = self.link_problems()
         except RenderError as error:
@@ -372,17 +364,6 @@ class Post(models.Model):
                 body_errors += problems
             if body_errors:
                 errors["body"] = body_errors
-        if self.status == self.Status.PUBLISHED and self.pk and self.published_at:
-            earlier = self.linked_from.exclude(pk=self.pk).filter(
-                status=self.Status.PUBLISHED, published_at__lt=self.published_at
-            )
-            if linker := earlier.order_by("published_at").first():
-                errors["published_at"] = (
-                    f"“{linker}” links here and goes public "
-                    f"{date_format(timezone.localtime(linker.published_at), 'DATETIME_FORMAT')}, "
-                    "before this time: its link would lead to a page that is not public yet. "
-                    "Keep an earlier time, or remove the link there first."
-                )
         if errors:
             raise ValidationError(errors)
 
@@ -464,66 +445,6 @@ class SeriesPart(models.Model):
 
     def __str__(self):
         return f"{self.series} #{self.position}: {self.post}"
-
-
-class Resource(models.Model):
-    """A numbered source a post cites, listed under it as "Resources"."""
-
-    # What a copy of a resource (in a version, or a file) carries.
-    COPIED_FIELDS = ("number", "title", "authors", "venue", "year", "url", "doi", "pmid")
-
-    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="resources")
-    number = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
-    title = models.CharField(max_length=500)
-    authors = models.CharField(max_length=500, blank=True)
-    venue = models.CharField(max_length=300, blank=True, help_text="Journal, book or site.")
-    year = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(1500), MaxValueValidator(2200)]
-    )
-    url = models.URLField("URL", max_length=500, blank=True)
-    doi = models.CharField(
-        "DOI",
-        max_length=200,
-        blank=True,
-        validators=[
-            RegexValidator(r"^10\.\d{4,9}/\S+$", "Enter a DOI such as 10.1038/nature123.")
-        ],
-        help_text="For example 10.1152/physrev.00018.2018; a doi.org link is shortened to this.",
-    )
-    pmid = models.CharField(
-        "PMID",
-        max_length=12,
-        blank=True,
-        validators=[RegexValidator(r"^\d{1,10}$", "A PubMed id is digits only.")],
-    )
-
-    class Meta:
-        # The column, not the relation: ordering by "post" would join posts for their order.
-        ordering = ["post_id", "number"]
-        constraints = [
-            models.UniqueConstraint(fields=["post", "number"], name="unique_resource_number")
-        ]
-
-    def __str__(self):
-        return f"[{self.number}] {self.title}"
-
-    def clean_fields(self, exclude=None):
-        # Authors paste identifiers as links or with spaces; store the bare form.
-        self.doi = DOI_PREFIX.sub("", self.doi.strip())
-        self.pmid = self.pmid.strip()
-        super().clean_fields(exclude=exclude)
-
-    @property
-    def anchor(self):
-        return f"resource-{self.number}"
-
-    @property
-    def doi_url(self):
-        return f"https://doi.org/{self.doi}" if self.doi else ""
-
-    @property
-    def pubmed_url(self):
-        return f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/" if self.pmid else ""
 
 
 class SearchEntry(models.Model):

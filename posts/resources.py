@@ -1,0 +1,68 @@
+"""The numbered sources a post cites, listed under it as "Resources"."""
+
+import re
+
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+
+DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
+
+
+class Resource(models.Model):
+    """A numbered source a post cites, listed under it as "Resources"."""
+
+    # What a copy of a resource (in a version, or a file) carries.
+    COPIED_FIELDS = ("number", "title", "authors", "venue", "year", "url", "doi", "pmid")
+
+    post = models.ForeignKey("Post", on_delete=models.CASCADE, related_name="resources")
+    number = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
+    title = models.CharField(max_length=500)
+    authors = models.CharField(max_length=500, blank=True)
+    venue = models.CharField(max_length=300, blank=True, help_text="Journal, book or site.")
+    year = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1500), MaxValueValidator(2200)]
+    )
+    url = models.URLField("URL", max_length=500, blank=True)
+    doi = models.CharField(
+        "DOI",
+        max_length=200,
+        blank=True,
+        validators=[
+            RegexValidator(r"^10\.\d{4,9}/\S+$", "Enter a DOI such as 10.1038/nature123.")
+        ],
+        help_text="For example 10.1152/physrev.00018.2018; a doi.org link is shortened to this.",
+    )
+    pmid = models.CharField(
+        "PMID",
+        max_length=12,
+        blank=True,
+        validators=[RegexValidator(r"^\d{1,10}$", "A PubMed id is digits only.")],
+    )
+
+    class Meta:
+        # The column, not the relation: ordering by "post" would join posts for their order.
+        ordering = ["post_id", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["post", "number"], name="unique_resource_number")
+        ]
+
+    def __str__(self):
+        return f"[{self.number}] {self.title}"
+
+    def clean_fields(self, exclude=None):
+        # Authors paste identifiers as links or with spaces; store the bare form.
+        self.doi = DOI_PREFIX.sub("", self.doi.strip())
+        self.pmid = self.pmid.strip()
+        super().clean_fields(exclude=exclude)
+
+    @property
+    def anchor(self):
+        return f"resource-{self.number}"
+
+    @property
+    def doi_url(self):
+        return f"https://doi.org/{self.doi}" if self.doi else ""
+
+    @property
+    def pubmed_url(self):
+        return f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/" if self.pmid else ""
