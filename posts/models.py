@@ -6,7 +6,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.text import Truncator, slugify
 from taggit.managers import TaggableManager
@@ -244,6 +244,9 @@ class Post(models.Model):
         self.links.set(links.targets.values())
         if renamed:
             self.keep_former_address(before and before["slug"])
+        if before and self.address_changed and connection.vendor == "postgresql":
+            # Search's copy of when the post is public changes with it, in the same transaction.
+            SearchEntry.objects.filter(post=self).update(published_at=self.public_since)
 
     def get_absolute_url(self):
         return slug_address("posts:post", self.slug)
@@ -383,6 +386,11 @@ class Post(models.Model):
                 for occurrence in range(1, counts[resource.number] + 1)
             ]
         return resources
+
+    @property
+    def public_since(self):
+        """When the post went or goes public; None for a draft."""
+        return self.published_at if self.status == self.Status.PUBLISHED else None
 
     @property
     def is_published(self):

@@ -7,7 +7,7 @@ from io import StringIO
 import pytest
 from django.contrib.postgres.search import SearchVector
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -317,20 +317,34 @@ def test_a_post_unpublished_behind_the_index_is_not_shown(
     assert found_titles(client, "lactobacillus", counted=False) == ["Still public"]
 
 
-def test_bulk_changes_of_status_and_time_reach_the_index(
-    client, make_post, either_way_to_the_newest
+def test_bulk_publishing_and_unpublishing_in_the_admin_reach_the_index(
+    client, admin_client, make_post, either_way_to_the_newest
 ):
     draft = make_post(title="Bulk", body="Notes on bifidobacteria.", status=Post.Status.DRAFT)
-    Post.objects.filter(pk=draft.pk).update(status=Post.Status.PUBLISHED)
+    changelist = reverse("admin:posts_post_changelist")
+    admin_client.post(changelist, {"action": "publish_now", "_selected_action": [draft.pk]})
     assert found_titles(client, "bifidobacteria") == ["Bulk"]
-    Post.objects.filter(pk=draft.pk).update(published_at=timezone.now() + timedelta(days=1))
+    admin_client.post(changelist, {"action": "unpublish", "_selected_action": [draft.pk]})
     assert found_titles(client, "bifidobacteria") == []
-    Post.objects.filter(status=Post.Status.PUBLISHED).update(
-        published_at=timezone.now() - timedelta(days=1)
-    )
-    assert found_titles(client, "bifidobacteria") == ["Bulk"]
-    Post.objects.filter(title="Bulk").update(status=Post.Status.DRAFT)
-    assert found_titles(client, "bifidobacteria") == []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="search entries are PostgreSQL's")
+def test_the_index_copy_of_when_a_post_is_public_agrees_with_the_post(make_post):
+    """The entry's publication time changes with the post's, in the same transaction."""
+    post = make_post(title="Copied", status=Post.Status.DRAFT)
+    changes = [
+        (Post.Status.PUBLISHED, timezone.now() - timedelta(hours=2)),
+        (Post.Status.PUBLISHED, timezone.now() + timedelta(days=1)),
+        (Post.Status.DRAFT, None),
+        (Post.Status.PUBLISHED, None),
+    ]
+    for status, published_at in changes:
+        with transaction.atomic():
+            post.status, post.published_at = status, published_at
+            post.save()
+            entry = SearchEntry.objects.get(post=post)
+            assert entry.published_at == post.public_since
+    assert entry.published_at is not None
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner decides")
