@@ -186,6 +186,8 @@ def following(positions, start, default):
 
 
 def check_footnotes(text):
+    """Markdown numbers each reference to a footnote by counting up through those before it,
+    and copies the table of contents for each [TOC]."""
     definitions, references = 0, Counter()
     for match in FOOTNOTE.finditer(text):
         if match.group(1) is not None and match.group(3):
@@ -309,10 +311,6 @@ def brackets_read(paragraph):
         quote: [match.span() for match in re.finditer(quote + "[ ]*\\)", text)] for quote in "\"'"
     }
 
-    def first(positions, start):
-        index = bisect_left(positions, start)
-        return positions[index] if index < len(positions) else end
-
     closing = {}  # where each “[” and “(” that is closed is closed
     opened = {"]": [], ")": []}
     for match in BRACKET.finditer(text):
@@ -328,13 +326,13 @@ def brackets_read(paragraph):
         if bracket == "(":
             if not (start and text[start - 1] == "]"):
                 continue  # not a link's address
-            if (quote := first(quotes, start)) < stop:
+            if (quote := following(quotes, start, end)) < stop:
                 ends = titles[text[quote]]
                 index = bisect_left(ends, (quote + 1,))
                 stop = ends[index][1] - 1 if index < len(ends) else end
         elif bracket != "[":
             continue
-        if first(code, start) < stop:
+        if following(code, start, end) < stop:
             stop = end
         read += (stop - start) * (2 if bracket == "[" and text[start - 1 : start] == "!" else 1)
         open_brackets += bracket == "[" and stop == end
