@@ -423,7 +423,8 @@ class PostAdmin(admin.ModelAdmin):
         published = []
         for post in queryset.exclude(Post.objects.published_condition()):
             post.status = Post.Status.PUBLISHED
-            post.published_at = timezone.now()
+            # In whole seconds, as saved: the render checked here is the one the save keeps.
+            post.published_at = timezone.now().replace(microsecond=0)
             if problems := post.link_problems():
                 self.message_user(
                     request, f"“{post}” was not published: {' '.join(problems)}", messages.ERROR

@@ -29,14 +29,16 @@ MAX_FOOTNOTES = 500
 MAX_FOOTNOTE_REFERENCES = 100  # to one footnote
 MAX_TOC_MARKERS = 3
 MAX_BLANK_LINES = 20_000
-MAX_BLOCKS = 4_000  # paragraphs, headings, list items, table cells, blocks of raw HTML
+MAX_BLOCKS = 3_000  # paragraphs, headings, list items, table cells, blocks of raw HTML
 MAX_INLINE = 10_000  # pieces of inline markup (see MARKUP)
 MAX_LINES_SQUARED = 2_000_000  # summed over paragraphs: one of 1,400 lines, or many short
 MAX_NESTING_WORK = 10_000_000  # depth of quotes and lists times the paragraph's length
 MAX_MARKUP_WORK = 200_000_000  # inline markup times the length of its paragraph
 MAX_CODE_ENTITIES = 20_000  # “<”, “>”, “&” and quotes in fenced code
 MAX_CODE_WORK = 5_000_000_000  # those times the length of their block
-MAX_SCANNED = 1_000_000  # characters read to find the ends of “[…]”, “(…)” and code
+# The shares of the limits above that one text may use together (some count the same marks).
+MAX_LIMITS_USED = 2
+MAX_SCANNED = 600_000  # characters read to find the ends of “[…]”, “(…)” and code
 
 FENCE = re.compile(r"^[ \t]*(?:`{3,}|~{3,})", re.MULTILINE)
 TAG_OPENER = re.compile(r"<[A-Za-z/!?]")
@@ -100,7 +102,8 @@ class Guard(Preprocessor):
         # Markdown splits the text at blank lines, and takes each part from the front.
         if (blank := lines.count("")) > MAX_BLANK_LINES:
             raise TooCostly(f"This text has {blank:,} blank lines; at most {MAX_BLANK_LINES:,}.")
-        check_paragraphs([block for block in text.split("\n\n") if block.strip()])
+        tags = len(TAG_OPENER.findall(text))
+        check_paragraphs([block for block in text.split("\n\n") if block.strip()], tags)
         return lines
 
 
@@ -208,8 +211,11 @@ def check_footnotes(text):
         )
 
 
-def check_paragraphs(paragraphs):
+def check_paragraphs(paragraphs, tags=0):
+    """Each cost within its limit, and all of them together within MAX_LIMITS_USED of them:
+    each limit alone allows about half the time the text may take."""
     # The paragraph that costs most is named where one can be: it is usually the culprit.
+    used = [tags / MAX_TAGS]
     for limit, cost, problem in [
         (MAX_LINES_SQUARED, lines_squared, too_many_lines),
         (MAX_NESTING_WORK, nesting_work, too_deep),
@@ -222,6 +228,7 @@ def check_paragraphs(paragraphs):
             paragraph = paragraphs[number]
             opening = " ".join(paragraph.split())[:30]
             raise TooCostly(f"Paragraph {number + 1:,} (“{opening}…”) {problem(paragraph)}")
+        used.append(sum(costs) / limit)
     blocks = sum(
         1 + len(BLOCK_LINE.findall(paragraph)) + paragraph.count("|") for paragraph in paragraphs
     )
@@ -236,6 +243,13 @@ def check_paragraphs(paragraphs):
         raise TooCostly(
             f"This text has about {inline:,} pieces of emphasis, code, links, HTML and smart "
             f"quotes; at most {MAX_INLINE:,} can be shown. Split it into several posts."
+        )
+    used += [blocks / MAX_BLOCKS, inline / MAX_INLINE]
+    if sum(used) > MAX_LIMITS_USED:
+        raise TooCostly(
+            "This text comes near several limits at once (many paragraphs, much markup, "
+            "unclosed brackets, HTML tags or deep nesting): together too costly to render. "
+            "Split it into several posts."
         )
 
 

@@ -306,7 +306,10 @@ class Post(models.Model):
     def rerender(self):
         """Render again because a linked post changed; the post's own content has not."""
         self.__dict__.pop("_kept_render", None)  # rendered before that change
-        links = self.render_body()
+        try:
+            links = self.render_body()
+        except RenderError:
+            return  # saved before today's limits: it keeps the HTML it has until edited
         still_here = Post.objects.filter(pk=self.pk).update(
             body_html=self.body_html,
             broken_links=self.broken_links,

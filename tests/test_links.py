@@ -519,3 +519,16 @@ def test_more_pasted_forms_of_an_address_resolve(make_post, axis, href):
     assert list(post.links.all()) == [axis]
     assert links_in(post.body_html)[0].startswith("/posts/the-gut-brain-axis/")
     assert "md-md-" not in post.body_html
+
+
+def test_a_linking_post_beyond_the_rendering_limits_keeps_its_html(make_post, axis):
+    """A post stored before the limits on costly Markdown keeps its HTML when a post it links
+    to changes, and that change saves."""
+    old = make_post(title="Old", body="See [the axis](post:the-gut-brain-axis).")
+    Post.objects.filter(pk=old.pk).update(
+        body="[" * 5_000 + " [the axis](post:the-gut-brain-axis)"
+    )
+    axis.slug = "the-axis"
+    axis.save()
+    assert Post.objects.get(slug="the-axis").title == axis.title
+    assert Post.objects.get(pk=old.pk).body_html == old.body_html

@@ -517,6 +517,21 @@ def test_text_too_costly_to_render_is_refused_with_the_reason(source, message):
     assert message in str(refused.value)
 
 
+def test_text_near_several_limits_at_once_is_refused_though_each_part_renders():
+    """Each limit allows a part of the time a text may take; together they may not add up to
+    more: a text near several limits at once is refused, each of its parts alone is not."""
+    parts = [
+        "[" * 700,
+        "\n\n".join(["a"] * 1_500),
+        "\n\n".join(["*a* " * 20] * 110),
+        "<i>a</i> " * 500,
+    ]
+    for part in parts:
+        render_markdown(part)
+    with pytest.raises(RenderError, match="near several limits at once"):
+        render_markdown("\n\n".join(parts))
+
+
 @pytest.mark.parametrize(
     ("source", "html"),
     [
