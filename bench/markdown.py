@@ -7,8 +7,7 @@ posts and the seed text) it prints how long rendering took before: Python-Markdo
 the extensions posts/rendering.py uses, then the sanitiser on its output, in a subprocess that
 is stopped after --timeout seconds ("> 60 s"); and how long posts.rendering.render(), guarded,
 takes now, with what it did: rendered, or refused with the start of its message. The exit
-status is 1 when one cause alone takes a second or more now (two for the last row, which holds
-most limits near their maximum at once), or when real prose is refused.
+status is 1 when any row takes a second or more now, or when real prose is refused.
 """
 
 import argparse
