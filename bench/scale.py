@@ -39,6 +39,8 @@ BIG_TABLES = (
     "posts_searchentry",
 )
 TAG = "gut-health"
+# Made in the process that runs the rest: one folder per database within it.
+CACHE_DIR = os.path.join(tempfile.gettempdir(), f"gutbrain-scale-cache-{os.getpid()}")
 
 
 def django_env(url):
@@ -53,8 +55,9 @@ def django_env(url):
         "GUTBRAIN_PAGE_CACHE": "false",
     }
     env.setdefault("DJANGO_SECRET_KEY", "bench-only")
-    # Local-memory cache: a shared Redis would carry entries from run to run.
+    # A cache of this run's own: a shared one would carry entries from run to run.
     env.pop("REDIS_URL", None)
+    env["GUTBRAIN_CACHE_DIR"] = os.path.join(CACHE_DIR, url.rsplit("/", 1)[-1])
     return env
 
 

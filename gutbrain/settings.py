@@ -1,9 +1,11 @@
 """gutbrain settings, read from the environment.
 
-The defaults serve the demo (SQLite, local-memory cache); production sets DJANGO_SECRET_KEY,
-DJANGO_ALLOWED_HOSTS, DATABASE_URL and REDIS_URL. See README.md for the full table.
+The defaults serve the demo (SQLite, a cache in files under .cache/); production sets
+DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS, DATABASE_URL and REDIS_URL. See README.md for the
+full table.
 """
 
+import hashlib
 import os
 import sys
 from pathlib import Path
@@ -167,16 +169,34 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            # Django's Redis cache, logging rather than raising when Redis does not answer.
-            "BACKEND": "gutbrain.cache.ResilientRedisCache",
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "gutbrain",
-            # A Redis that has gone away costs a request at most this long, then a miss.
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+            "OPTIONS": {
+                # A Redis that has gone away costs a request at most this long, then a miss:
+                # pages are built from the database until it answers again.
+                "SOCKET_CONNECT_TIMEOUT": 0.5,
+                "SOCKET_TIMEOUT": 0.5,
+                "IGNORE_EXCEPTIONS": True,
+            },
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Files every process on the machine shares, so that a change made by any of them (a
+    # gunicorn worker, a management command) retires the pages all of them serve; one folder
+    # per database, so that two sites served from one checkout never share a page.
+    database = DATABASES["default"]
+    database_address = f"{database['HOST']}:{database['PORT']}/{database['NAME']}"
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": os.environ.get("GUTBRAIN_CACHE_DIR")
+            or str(
+                BASE_DIR / ".cache" / hashlib.sha256(database_address.encode()).hexdigest()[:16]
+            ),
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
+    }
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

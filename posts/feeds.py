@@ -1,11 +1,9 @@
 """RSS 2.0 and Atom feeds of published posts: all of them, per tag and per series.
 
 Each entry carries the summary and the full sanitised body with its resources, every link made
-absolute; its id is the post's GUID, which never follows the slug or title. Feeds answer
-conditional requests from validators computed in one query.
+absolute; its id is the post's GUID, which never follows the slug or title.
 """
 
-import hashlib
 import re
 from dataclasses import dataclass
 from html import escape, unescape
@@ -13,26 +11,18 @@ from urllib.parse import urljoin
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
-from django.core.cache import cache
-from django.db.models import Count, Max, QuerySet, prefetch_related_objects
+from django.db.models import QuerySet, prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
-from django.views.decorators.http import condition
 from taggit.models import Tag
 
 from posts.links import site_origin
 from posts.models import Post, Series
-from posts.page_cache import remembered
 
 ENTRIES = 20
-CONTENT_CACHE_SECONDS = 24 * 60 * 60
-VALIDATOR_CACHE_SECONDS = 30 * 24 * 60 * 60
-# Part of every cached entry's key: change it when feed_entry.html changes.
-ENTRY_TEMPLATE_VERSION = 1
 # A start tag as the sanitiser writes it (attribute values always in double quotes).
 START_TAG = re.compile(r'<[a-zA-Z][^\s/>]*(?:\s+[^\s"=>/]+(?:="[^"]*")?)*\s*/?>')
 URL_ATTRIBUTE = re.compile(r'\s(href|src)="([^"]*)"')
@@ -164,22 +154,12 @@ class PostFeed(Feed):
         return posts
 
     def attach_content(self, posts):
-        """Each entry's full content, from the cache where this version was rendered before."""
-        keys = {_content_key(post): post for post in posts}
-        cached = cache.get_many(keys)
-        # Only entries rendered afresh list their resources: one query for all of them.
-        prefetch_related_objects(
-            [post for key, post in keys.items() if key not in cached], "resources"
-        )
-        fresh = {}
-        for key, post in keys.items():
-            if key not in cached:
-                html = render_to_string(
-                    "posts/feed_entry.html", {"post": post, "resources": post.cited_resources()}
-                )
-                fresh[key] = xml_text(absolutize(html, post.absolute_url))
-            post.feed_content = cached.get(key) or fresh[key]
-        cache.set_many(fresh, timeout=CONTENT_CACHE_SECONDS)
+        prefetch_related_objects(posts, "resources")
+        for post in posts:
+            html = render_to_string(
+                "posts/feed_entry.html", {"post": post, "resources": post.cited_resources()}
+            )
+            post.feed_content = xml_text(absolutize(html, post.absolute_url))
 
     def item_title(self, post):
         return xml_text(post.title)
@@ -213,83 +193,22 @@ class PostFeed(Feed):
         return {"content_html": post.feed_content}
 
 
-def _content_key(post):
-    """Names one version of an entry's content: any change to what it shows gives a new key."""
-    version = (
-        f"{ENTRY_TEMPLATE_VERSION}|{post.absolute_url}|{post.content_changed_at.isoformat()}|"
-        f"{post.body_html}"
-    )
-    return "feed-entry:" + hashlib.sha256(version.encode()).hexdigest()
-
-
-def _validators(request, scope_posts):
-    """(ETag, Last-Modified) of a feed, from one query over the public posts it shows.
-
-    Posts are touched whenever anything a feed shows of them changes, and an unpublished or
-    deleted post changes the count, so the fingerprint moves with every change. Last-Modified
-    is the moment a fingerprint was first served, so it never goes back, even when the post
-    that changed last leaves the feed.
-    """
-    if not hasattr(request, "feed_validators"):
-        stats = remembered(
-            f"feed-stats:{request.path}",
-            lambda: scope_posts.aggregate(
-                count=Count("pk", distinct=True),
-                saved=Max("updated_at"),
-                changed=Max("content_changed_at"),
-                latest=Max("published_at"),
-            ),
-        )
-        if not stats["count"]:
-            request.feed_validators = (None, None)  # a 404, or a feed with nothing in it
-        else:
-            fingerprint = "|".join(
-                [site_origin(request), request.path, str(stats["count"])]
-                + [stats[name].isoformat() for name in ("saved", "changed", "latest")]
-            )
-            etag = hashlib.sha256(fingerprint.encode()).hexdigest()[:32]
-            first_served = cache.get_or_set(
-                f"feed-first-served:{etag}", timezone.now(), timeout=VALIDATOR_CACHE_SECONDS
-            )
-            request.feed_validators = (etag, first_served)
-    return request.feed_validators
-
-
-def serve(feed, scope_posts):
-    """The feed as a view that answers If-None-Match and If-Modified-Since with 304."""
-
-    def etag(request, **kwargs):
-        return _validators(request, scope_posts(**kwargs))[0]
-
-    def last_modified(request, **kwargs):
-        return _validators(request, scope_posts(**kwargs))[1]
+def serve(feed):
+    """The feed as a view, dated by the page cache, which gives it validators and answers
+    conditional requests: by when the feed was built, which only moves forward, rather than
+    by its newest entry, which moves back when that post leaves the feed."""
 
     def view(request, **kwargs):
         response = feed(request, **kwargs)
-        # The feed dates itself by its entries only; `condition` sets the date that also
-        # moves when a post leaves the feed.
         del response["Last-Modified"]
         return response
 
-    return condition(etag_func=etag, last_modified_func=last_modified)(view)
+    return view
 
 
-# The posts whose state each feed's validators follow.
-def _all():
-    return Post.objects.published()
-
-
-def _tagged(slug):
-    return Post.objects.published().filter(tags__slug=slug)
-
-
-def _in_series(slug):
-    return Post.objects.published().filter(series_parts__series__slug=slug)
-
-
-site_rss = serve(PostFeed(all_posts, RssWithContent), _all)
-site_atom = serve(PostFeed(all_posts, AtomWithContent), _all)
-tag_rss = serve(PostFeed(tag_posts, RssWithContent), _tagged)
-tag_atom = serve(PostFeed(tag_posts, AtomWithContent), _tagged)
-series_rss = serve(PostFeed(series_posts, RssWithContent), _in_series)
-series_atom = serve(PostFeed(series_posts, AtomWithContent), _in_series)
+site_rss = serve(PostFeed(all_posts, RssWithContent))
+site_atom = serve(PostFeed(all_posts, AtomWithContent))
+tag_rss = serve(PostFeed(tag_posts, RssWithContent))
+tag_atom = serve(PostFeed(tag_posts, AtomWithContent))
+series_rss = serve(PostFeed(series_posts, RssWithContent))
+series_atom = serve(PostFeed(series_posts, AtomWithContent))

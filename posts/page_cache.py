@@ -11,11 +11,11 @@ The middleware sits before sessions and authentication: a hit costs one cache ro
 no database query. Requests that carry a session cookie (staff) pass by the cache both ways.
 """
 
-import functools
 import hashlib
 import logging
 import math
 import re
+import time
 import uuid
 from urllib.parse import urlencode
 
@@ -55,6 +55,10 @@ CACHED_VIEWS = {
     "posts:sitemap_section": ("p",),
     "posts:robots_txt": (),
 }
+# How long readers wait for the request already building the page they asked for, and how
+# often they look for it: a page takes milliseconds to build, longer only under heavy load.
+BUILD_WAIT_SECONDS = 3
+WAIT_STEP_SECONDS = 0.01
 # A page number as the site's own links write it. The views also take "01" or "+1",
 # which would each make a new entry for the same page: those are served, but not kept.
 PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,8}")
@@ -122,22 +126,11 @@ def remembered(name, compute):
 
 
 def cached_view_parameters(path, urlconf):
-    """The query parameters the page at `path` reads, or None if it is not one of CACHED_VIEWS.
-    Every request asks, and resolving is the dearest part of the answer: it is remembered for
-    paths of a usual length."""
-    if len(path) > 200:
-        return _cached_view_parameters(path, urlconf)
-    return _remembered_cached_view_parameters(path, urlconf)
-
-
-def _cached_view_parameters(path, urlconf):
+    """The query parameters the page at `path` reads, or None if it is not one of CACHED_VIEWS."""
     try:
         return CACHED_VIEWS.get(resolve(path, urlconf).view_name)
     except Resolver404:
         return None
-
-
-_remembered_cached_view_parameters = functools.lru_cache(maxsize=4096)(_cached_view_parameters)
 
 
 class PageCacheMiddleware:
@@ -153,20 +146,41 @@ class PageCacheMiddleware:
         version = found.get(VERSION_KEY) or content_version()
         if version is None:  # no cache to speak of
             return self.get_response(request)
-        entry = found.get(key)
-        if entry is not None:
-            response = self.from_entry(entry, key, version)
-            if response is not None:
-                return self.answer(request, response)
+        response = self.from_entry(found.get(key), key, version)
+        if response is None:
+            response = self.built_once(request, key, version)
+        return self.answer(request, response)
+
+    def built_once(self, request, key, version):
+        """The page built afresh: by this request, or by the one already building it, which
+        this one waits for (at most BUILD_WAIT_SECONDS, then builds it itself) so that readers
+        arriving after a change do not all build the same page at once."""
+        building = f"{key}:building:{version}"
+        if not cache.add(building, True, timeout=BUILD_WAIT_SECONDS):
+            deadline = time.monotonic() + BUILD_WAIT_SECONDS
+            while time.monotonic() < deadline:
+                time.sleep(WAIT_STEP_SECONDS)
+                found = cache.get_many([key, building])
+                response = self.from_entry(found.get(key), key, version)
+                if response is not None:
+                    return response
+                if building not in found:
+                    break  # built but not kept (an error page, say): build it here
+            return self.built(request, key, version)
+        try:
+            return self.built(request, key, version)
+        finally:
+            cache.delete(building)
+
+    def built(self, request, key, version):
         response = self.get_response(request)
         if self.storable(response):
             self.add_validators(response)
             timeout = seconds_to_keep(version)
             if timeout > 0:
                 expires = timezone.now().timestamp() + timeout
-                entry = self.to_entry(response, key, version, expires)
-                cache.set(key, entry, timeout=timeout)
-        return self.answer(request, response)
+                cache.set(key, self.to_entry(response, key, version, expires), timeout=timeout)
+        return response
 
     @staticmethod
     def key(request):
@@ -209,7 +223,7 @@ class PageCacheMiddleware:
         if not response.has_header("ETag"):
             response["ETag"] = f'"{hashlib.sha256(response.content).hexdigest()[:32]}"'
         if not response.has_header("Last-Modified"):
-            response["Last-Modified"] = http_date()
+            response["Last-Modified"] = http_date(timezone.now().timestamp())
         # Browsers and proxies may keep a page, but must ask whether it is still current.
         patch_cache_control(response, no_cache=True)
 
@@ -226,6 +240,8 @@ class PageCacheMiddleware:
         """The response stored in `entry`, or None if it is not a page stored under `key`, was
         built before the latest change, or has outlived its time (checked here too: the
         cache's own expiry is in whole seconds)."""
+        if entry is None:
+            return None
         try:
             entry_format, stored_key, stored_version, expires, response = entry
             if entry_format != ENTRY_FORMAT or stored_key != key:

@@ -8,7 +8,7 @@ import pytest
 import redis
 from django.conf import settings
 from django.core.cache import caches
-from django.core.cache.backends.redis import RedisCache
+from django_redis.cache import RedisCache
 
 PROJECT = Path(__file__).resolve().parent.parent
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -51,18 +51,19 @@ def test_manage_py_stops_the_same_way():
     assert result.stderr.strip().startswith("gutbrain: DJANGO_SECRET_KEY is not set")
 
 
-def test_defaults_are_sqlite_and_local_memory():
-    """Without configuration the site runs on a SQLite file and a local-memory cache."""
+def test_defaults_are_sqlite_and_a_cache_in_files():
+    """Without configuration the site runs on a SQLite file and a cache in files, which every
+    process on the machine shares."""
     result = load_settings(DJANGO_DEBUG="true")
     assert result.returncode == 0, result.stderr
     assert '"debug": true' in result.stdout
     assert '"db": "django.db.backends.sqlite3"' in result.stdout
-    assert "LocMemCache" in result.stdout
+    assert "FileBasedCache" in result.stdout
     # An empty variable, as an environment file can leave it, is no variable.
     result = load_settings(DJANGO_DEBUG="true", DATABASE_URL="", REDIS_URL="")
     assert result.returncode == 0, result.stderr
     assert '"db": "django.db.backends.sqlite3"' in result.stdout
-    assert "LocMemCache" in result.stdout
+    assert "FileBasedCache" in result.stdout
 
 
 def test_environment_selects_postgresql_redis_and_hosts():
@@ -76,7 +77,7 @@ def test_environment_selects_postgresql_redis_and_hosts():
     assert result.returncode == 0, result.stderr
     assert '"debug": false' in result.stdout
     assert '"db": "django.db.backends.postgresql"' in result.stdout
-    assert '"BACKEND": "gutbrain.cache.ResilientRedisCache"' in result.stdout
+    assert '"BACKEND": "django_redis.cache.RedisCache"' in result.stdout
     assert '"LOCATION": "redis://cache.internal:6379/0"' in result.stdout
     assert '"hosts": ["blog.example.org", "www.blog.example.org"]' in result.stdout
 
@@ -86,7 +87,7 @@ def redis_cache(settings):
     settings.CACHES = {
         **settings.CACHES,
         "redis": {
-            "BACKEND": "gutbrain.cache.ResilientRedisCache",
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": f"gutbrain-test-{uuid.uuid4().hex}",
         },
