@@ -5,12 +5,10 @@ from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.text import Truncator, slugify
 from taggit.managers import TaggableManager
-from taggit.models import Tag, TaggedItemBase
 
 from posts.addresses import slug_address
 from posts.images import ImageResolver
@@ -18,68 +16,19 @@ from posts.links import LinkResolver, address_errors
 from posts.rendering import (
     CONTROL_CHARACTERS,
     RenderError,
+    as_file_text,
     citation_id,
     plain_text,
     reading_minutes,
     render,
-    render_markdown,
 )
 from posts.resources import Resource  # noqa: F401 (a model of this app)
-from posts.versions import PostVersion  # noqa: F401 (a model of this app)
-
-
-def as_file_text(text):
-    """Text as a Markdown file holds it, so that export and import change nothing: browsers
-    send CRLF from a textarea; keep one kind of line ending, and end with one."""
-    return text.replace("\r\n", "\n").replace("\r", "\n").strip("\n") + "\n"
-
-
-class Series(models.Model):
-    title = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=200, unique=True)
-    description = models.TextField(blank=True, help_text="Markdown, shown on the series page.")
-    description_html = models.TextField(blank=True, editable=False)
-
-    class Meta:
-        ordering = ["title"]
-        verbose_name_plural = "series"
-
-    def __str__(self):
-        return self.title
-
-    def save(self, *args, **kwargs):
-        if not self.slug:
-            self.slug = slugify(self.title)
-        self.description = as_file_text(self.description) if self.description.strip() else ""
-        self.description_html = render_markdown(self.description)
-        super().save(*args, **kwargs)
-
-    def get_absolute_url(self):
-        return slug_address("posts:series", self.slug)
-
-    def clean(self):
-        try:
-            render_markdown(self.description)
-        except RenderError as error:
-            raise ValidationError({"description": str(error)}) from error
-
-    @property
-    def summary(self):
-        """The opening words of the description, as plain text for link previews."""
-        return Truncator(plain_text(self.description_html)).words(40)
-
+from posts.series import Series, SeriesPart  # noqa: F401 (models of this app)
+from posts.tagging import TaggedPost  # noqa: F401 (a model of this app)
+from posts.versions import EditConflict, PostVersion  # noqa: F401 (models of this app)
 
 # Editors' permission; without it, staff work on their own posts only, bylined by themselves.
 EDIT_OTHERS_POSTS = "posts.edit_others_posts"
-
-
-class EditConflict(Exception):
-    """A post was saved over a version that is no longer the latest: someone else saved it
-    after it was read, and this save would have overwritten their work."""
-
-    def __init__(self, post):
-        super().__init__(f"“{post}” was saved by someone else after version {post.version}.")
-        self.post = post
 
 
 class PostQuerySet(models.QuerySet):
@@ -410,52 +359,6 @@ class Post(models.Model):
             and self.published_at is not None
             and self.published_at > timezone.now()
         )
-
-
-class TaggedPost(TaggedItemBase):
-    """A post's tag. A real foreign key to the post, where taggit's generic TaggedItem keeps
-    an integer id beside a content type: a post's tags and a tag's posts are plain joins on
-    indexed columns."""
-
-    # Each foreign key leads one of the two indexes below, which serve it.
-    content_object = models.ForeignKey(
-        Post, on_delete=models.CASCADE, related_name="tagged", db_index=False
-    )
-    tag = models.ForeignKey(
-        Tag, on_delete=models.CASCADE, related_name="posts_taggedpost_items", db_index=False
-    )
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["content_object", "tag"], name="unique_post_tag")
-        ]
-        # A tag's posts, for its page and feeds.
-        indexes = [models.Index(fields=["tag", "content_object"], name="tag_post_idx")]
-
-    def __str__(self):
-        return f"{self.content_object_id}: {self.tag_id}"
-
-
-class SeriesPart(models.Model):
-    """A post's place in a series; a post may be part of several."""
-
-    series = models.ForeignKey(Series, on_delete=models.CASCADE, related_name="parts")
-    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="series_parts")
-    position = models.PositiveSmallIntegerField(
-        validators=[MinValueValidator(1), MaxValueValidator(9999)]
-    )
-
-    class Meta:
-        ordering = ["series", "position"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["series", "position"], name="unique_position_in_series"
-            ),
-            models.UniqueConstraint(fields=["series", "post"], name="post_once_per_series"),
-        ]
-
-    def __str__(self):
-        return f"{self.series} #{self.position}: {self.post}"
 
 
 class SearchEntry(models.Model):

@@ -145,6 +145,12 @@ def sanitize(html):
 
 
 # Control characters (pasted from a PDF, say) have no place in text, and XML cannot carry them.
+def as_file_text(text):
+    """Text as a Markdown file holds it, so that export and import change nothing: browsers
+    send CRLF from a textarea; keep one kind of line ending, and end with one."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").strip("\n") + "\n"
+
+
 CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 # `[#4]` or `[Resource #4]`, but not a link text such as `[#4](https://…)` or `[#4][ref]`.

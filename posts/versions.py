@@ -6,6 +6,15 @@ from django.db import models, transaction
 from django.utils import timezone
 
 
+class EditConflict(Exception):
+    """A post was saved over a version that is no longer the latest: someone else saved it
+    after it was read, and this save would have overwritten their work."""
+
+    def __init__(self, post):
+        super().__init__(f"“{post}” was saved by someone else after version {post.version}.")
+        self.post = post
+
+
 class PostVersion(models.Model):
     """A post as one save left it: what an author can compare with, and restore."""
 

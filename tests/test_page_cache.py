@@ -331,9 +331,7 @@ def test_a_corrupt_or_foreign_entry_is_never_served(client, post, caplog):
     assert "holds a str, not a page" in caplog.text
 
 
-def test_pages_are_served_from_the_database_when_redis_does_not_answer(
-    client, post, settings
-):
+def test_pages_are_served_from_the_database_when_redis_does_not_answer(client, post, settings):
     settings.CACHES = {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
