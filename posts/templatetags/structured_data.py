@@ -2,10 +2,13 @@
 
 import json
 
+from django import template
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from posts.links import site_origin
+
+register = template.Library()
 
 
 def _script_safe(payload):
@@ -37,8 +40,10 @@ def _citation(resource):
     return citation
 
 
+@register.simple_tag
 def blog_posting(request, post, resources, series_places):
-    """A <script type="application/ld+json"> describing the post."""
+    """A <script type="application/ld+json"> describing the post:
+    {% blog_posting request post resources series_places %}"""
     origin = site_origin(request)
     data = {
         "@context": "https://schema.org",
