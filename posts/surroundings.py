@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from django.db import models
 
 from posts.models import Post, PostQuerySet, Series, SeriesPart, TaggedPost
+from posts.page_cache import remembered
 
 
 @dataclass(frozen=True)
@@ -29,8 +30,14 @@ def surroundings(post):
         .only("title", "slug", "published_at")
         .order_by("-published_at", "-id")
     )
+    # Counting a series' published parts grows with the series: at 100,000 posts, in series
+    # of thousands, it is most of the page's time. Remembered until content changes.
+    if post.is_published:
+        places = remembered(f"series-places:{post.pk}", lambda: series_places(post))
+    else:
+        places = series_places(post)
     return {
-        "series_places": series_places(post),
+        "series_places": places,
         "linked_from": list(linked_from),
         "related": list(related(post).only("title", "slug", "published_at")),
     }

@@ -22,7 +22,8 @@ TAGS = ["Gut Health", "Mental Health", "Microbiome", "Inflammation", "Stress"]
 # scheduled publication ("next"), which bounds how long they are kept.
 EXPECTED_QUERIES = {
     "home": 4,  # count, next, posts with authors, their tags
-    "post": 6,  # post with author, its tags, its resources; series places, linked from, related
+    # post with author, its tags, its resources; next; series places, linked from, related
+    "post": 7,
     "tag": 5,  # tag, count, next, posts with authors, their tags
     "series": 5,  # series, count, next, published parts with posts and authors, their tags
     "series_list": 1,  # series with published part counts
@@ -98,7 +99,7 @@ def test_public_pages_run_a_constant_number_of_queries(
 # What a page costs once its remembered counts and aggregates are in the cache.
 EXPECTED_QUERIES_REMEMBERED = {
     "home": 2,  # posts with authors, their tags
-    "post": 6,  # as above: what the post page shows of other posts is read each time
+    "post": 5,  # post with author, its tags, its resources; linked from, related
     "tag": 3,  # tag, posts with authors, their tags
     "archive": 0,
 }
@@ -128,6 +129,19 @@ def test_a_post_page_shows_a_new_related_post_after_remembering(client, make_pos
     related = after.split('id="related-heading"')[1].split("</section>")[0]
     assert "Newly related" in related
     assert "A linker" not in after
+
+
+def test_a_post_page_counts_a_new_part_of_its_series_after_remembering(client, make_post):
+    """A post's remembered place in its series lasts only until content changes."""
+    first = make_post(title="Part one")
+    series = Series.objects.create(title="Gut and Mind")
+    SeriesPart.objects.create(series=series, post=first, position=1)
+    assert "Part 1 of 1 in" in client.get(first.get_absolute_url()).content.decode()
+    second = make_post(title="Part two")
+    SeriesPart.objects.create(series=series, post=second, position=2)
+    page = client.get(first.get_absolute_url()).content.decode()
+    assert "Part 1 of 2 in" in page
+    assert "Part two" in page
 
 
 @pytest.mark.parametrize("backlinks", [1, 50])
