@@ -11,6 +11,7 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import ngettext
 from taggit.models import Tag
 
 from posts.links import site_origin
@@ -127,9 +128,11 @@ def archive(request):
     # little more than one.
     def year_rows():
         for year, months in groupby(archive_months(), key=lambda row: row["month"].year):
+            count = sum(row["count"] for row in months)
             yield {
                 "year": year,
-                "count": sum(row["count"] for row in months),
+                # Written here once, rather than by a filter on every row of every rendering.
+                "posts": ngettext("%(count)d post", "%(count)d posts", count) % {"count": count},
                 "url": reverse("posts:archive_year", args=[year]),
             }
 
