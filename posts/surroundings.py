@@ -22,7 +22,17 @@ class SeriesPlace:
 
 def surroundings(post):
     """What the post's page shows of other posts: its places in series, the posts that
-    link to it, and related posts. Lists of enough of each post for a link."""
+    link to it, and related posts. Lists of enough of each post for a link.
+
+    For a published post, remembered until content changes: these queries are most of the
+    page's cost (related posts weigh the tags of hundreds of posts, and counting the parts
+    of a series grows with the series)."""
+    if post.is_published:
+        return remembered(f"surroundings:{post.pk}", lambda: _surroundings(post))
+    return _surroundings(post)
+
+
+def _surroundings(post):
     linked_from = (
         Post.objects.published()
         .filter(links=post)
@@ -30,14 +40,8 @@ def surroundings(post):
         .only("title", "slug", "published_at")
         .order_by("-published_at", "-id")
     )
-    # Counting a series' published parts grows with the series: at 100,000 posts, in series
-    # of thousands, it is most of the page's time. Remembered until content changes.
-    if post.is_published:
-        places = remembered(f"series-places:{post.pk}", lambda: series_places(post))
-    else:
-        places = series_places(post)
     return {
-        "series_places": places,
+        "series_places": series_places(post),
         "linked_from": list(linked_from),
         "related": list(related(post).only("title", "slug", "published_at")),
     }

@@ -99,7 +99,7 @@ def test_public_pages_run_a_constant_number_of_queries(
 # What a page costs once its remembered counts and aggregates are in the cache.
 EXPECTED_QUERIES_REMEMBERED = {
     "home": 2,  # posts with authors, their tags
-    "post": 5,  # post with author, its tags, its resources; linked from, related
+    "post": 3,  # post with author, its tags, its resources
     "tag": 3,  # tag, posts with authors, their tags
     "archive": 0,
 }
