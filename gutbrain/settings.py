@@ -121,10 +121,21 @@ WSGI_APPLICATION = "gutbrain.wsgi.application"
 
 TEMPLATES = [
     {
-        # Readers' pages under templates/, the admin's and the apps' own under each app's
-        # templates/. With debug off Django keeps every compiled template in memory.
-        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        # Readers' pages (see gutbrain/templating.py); first, as they are the most asked for.
+        # Unlike Django's templates, context processors' values override a view's own.
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
         "DIRS": [BASE_DIR / "templates"],
+        "OPTIONS": {
+            "environment": "gutbrain.templating.environment",
+            "context_processors": [
+                "django.template.context_processors.csp",
+                "posts.context_processors.site",
+            ],
+        },
+    },
+    {
+        # The admin's, and the apps' own (under each app's templates/).
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

@@ -5,6 +5,8 @@ import pytest
 from django.core.cache import cache
 from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.template.backends import jinja2
+from django.test.signals import template_rendered
 from django.utils import timezone
 
 from posts.models import Post
@@ -82,3 +84,21 @@ def empty_cache():
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def jinja2_context_for_the_test_client():
+    """response.context for readers' pages too: the test client hears of a rendered template
+    by a signal that Django sends, in tests, for its own template language only."""
+    render = jinja2.Template.render
+
+    def render_and_tell(self, context=None, request=None):
+        context = {} if context is None else context
+        content = render(self, context, request)
+        # Jinja2's own template has the name that assertTemplateUsed looks for.
+        template_rendered.send(sender=self, template=self.template, context=context)
+        return content
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(jinja2.Template, "render", render_and_tell)
+        yield

@@ -2,13 +2,10 @@
 
 import json
 
-from django import template
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from posts.links import site_origin
-
-register = template.Library()
 
 
 def _script_safe(payload):
@@ -40,10 +37,8 @@ def _citation(resource):
     return citation
 
 
-@register.simple_tag
 def blog_posting(request, post, resources, series_places):
-    """A <script type="application/ld+json"> describing the post:
-    {% blog_posting request post resources series_places %}"""
+    """A <script type="application/ld+json"> describing the post."""
     origin = site_origin(request)
     data = {
         "@context": "https://schema.org",
