@@ -6,11 +6,11 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator, slugify
 from taggit.managers import TaggableManager
 
-from posts.addresses import slug_address
 from posts.images import ImageResolver
 from posts.links import LinkResolver, address_errors
 from posts.rendering import (
@@ -198,7 +198,7 @@ class Post(models.Model):
             SearchEntry.objects.filter(post=self).update(published_at=self.public_since)
 
     def get_absolute_url(self):
-        return slug_address("posts:post", self.slug)
+        return reverse("posts:post", args=[self.slug])
 
     def is_editable_by(self, user):
         """Whether the user may work on this post: see PostQuerySet.editable_by()."""

@@ -10,7 +10,6 @@ from django.db.models.functions import Greatest, TruncMonth
 from django.urls import reverse
 from taggit.models import Tag
 
-from posts.addresses import slug_address
 from posts.models import Post, Series
 from posts.page_cache import remembered
 from posts.pagination import FromBothEnds
@@ -75,7 +74,7 @@ class TagSitemap(Sitemap):
         )
 
     def location(self, tag):
-        return slug_address("posts:tag", tag.slug)
+        return reverse("posts:tag", args=[tag.slug])
 
     def lastmod(self, tag):
         return tag.lastmod
