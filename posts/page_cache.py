@@ -59,6 +59,9 @@ CACHED_VIEWS = {
 # often they look for it: a page takes milliseconds to build, longer only under heavy load.
 BUILD_WAIT_SECONDS = 3
 WAIT_STEP_SECONDS = 0.01
+# Every parameter a cached view reads. A page's key holds these alone, so that finding a page
+# needs no resolving of its address; a page is stored only if its view reads each one given.
+KEY_PARAMETERS = ("page", "p")
 # A page number as the site's own links write it. The views also take "01" or "+1",
 # which would each make a new entry for the same page: those are served, but not kept.
 PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,8}")
@@ -148,6 +151,8 @@ class PageCacheMiddleware:
             return self.get_response(request)
         response = self.from_entry(found.get(key), key, version)
         if response is None:
+            if not self.kept(request):
+                return self.get_response(request)
             response = self.built_once(request, key, version)
         return self.answer(request, response)
 
@@ -184,18 +189,14 @@ class PageCacheMiddleware:
 
     @staticmethod
     def key(request):
-        """Where the page for this request is kept, or None if it is not kept: for staff, for
-        pages that are not the same for every reader, and for page numbers in an unusual
-        spelling. HEAD shares GET's page."""
+        """Where the page for this request would be kept, or None if it is not kept: for
+        staff, and for page numbers in an unusual spelling. HEAD shares GET's page."""
         if not settings.GUTBRAIN_PAGE_CACHE or request.method not in ("GET", "HEAD"):
             return None
         if settings.SESSION_COOKIE_NAME in request.COOKIES:
             return None  # someone who logged in: staff see drafts, and pages change for them
-        read = cached_view_parameters(request.path_info, get_urlconf())
-        if read is None:
-            return None
         parameters = []
-        for name in read:
+        for name in KEY_PARAMETERS:
             value = request.GET.get(name, "1")  # the last one given, as the views read it
             if not PAGE_NUMBER.fullmatch(value):
                 return None
@@ -207,6 +208,15 @@ class PageCacheMiddleware:
         # Compressed by GZipMiddleware, whose own test of the header this is.
         compressed = re_accepts_gzip.search(request.META.get("HTTP_ACCEPT_ENCODING", ""))
         return f"pages:{ENTRY_FORMAT}:{'gz' if compressed else 'id'}:{digest}"
+
+    @staticmethod
+    def kept(request):
+        """Whether this request's page is kept: its view is one of CACHED_VIEWS, and reads
+        each of KEY_PARAMETERS the request gives (the rest share the page's entry)."""
+        read = cached_view_parameters(request.path_info, get_urlconf())
+        return read is not None and all(
+            name in read for name in KEY_PARAMETERS if name in request.GET
+        )
 
     @staticmethod
     def storable(response):
