@@ -8,6 +8,7 @@ included). Either way the link is stored as a relation and rendered with the cur
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.db import models
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -15,6 +16,16 @@ from django.utils.formats import date_format
 from posts.rendering import content_fragment
 
 POST_SCHEME = "post:"
+
+
+class PreviousSlug(models.Model):
+    """An address a post had before it was renamed; it answers with a redirect."""
+
+    slug = models.SlugField(max_length=200, unique=True)
+    post = models.ForeignKey("Post", on_delete=models.CASCADE, related_name="previous_slugs")
+
+    def __str__(self):
+        return f"{self.slug} → {self.post.slug}"
 
 
 def site_origin(request):
@@ -54,18 +65,6 @@ def linked_slug(href):
     return match.kwargs["slug"], parts.fragment
 
 
-def posts_by_slug(slugs):
-    """The posts these slugs name now, or named before a rename, in two queries."""
-    from posts.models import Post, PreviousSlug
-
-    posts = {post.slug: post for post in Post.objects.filter(slug__in=slugs)}
-    missing = slugs - posts.keys()
-    if missing:
-        for previous in PreviousSlug.objects.filter(slug__in=missing).select_related("post"):
-            posts[previous.slug] = previous.post
-    return posts
-
-
 class LinkResolver:
     """Resolves the links in one post's body, in two queries, and remembers what it found.
 
@@ -74,9 +73,9 @@ class LinkResolver:
     shown as plain text, and `problems` what would stop the post from being published.
     """
 
-    def __init__(self, post, find_posts=None):
+    def __init__(self, post, find_posts):
         self.post = post
-        self.find_posts = find_posts or posts_by_slug
+        self.find_posts = find_posts  # slugs -> {slug: post}, as Post.objects.named() gives
         self.targets = {}
         self.broken = []
         self.problems = []
@@ -123,8 +122,6 @@ class LinkResolver:
 def address_errors(post):
     """Form errors of a post's address and time that links make: an address that is another
     post's former one, or a time after that of a public post that links here."""
-    from posts.models import PreviousSlug
-
     errors = {}
     former = PreviousSlug.objects.filter(slug=post.slug).exclude(post_id=post.pk).first()
     if former is not None:

@@ -12,7 +12,7 @@ from django.utils.text import Truncator, slugify
 from taggit.managers import TaggableManager
 
 from posts.images import ImageResolver
-from posts.links import LinkResolver, address_errors
+from posts.links import LinkResolver, PreviousSlug, address_errors
 from posts.rendering import (
     CONTROL_CHARACTERS,
     RenderError,
@@ -46,6 +46,15 @@ class PostQuerySet(models.QuerySet):
                 f"{prefix}published_at__lte": timezone.now(),
             }
         )
+
+    def named(self, slugs):
+        """{slug: post} of the posts these slugs name now, or named before a rename."""
+        posts = {post.slug: post for post in self.filter(slug__in=slugs)}
+        missing = slugs - posts.keys()
+        if missing:
+            for previous in PreviousSlug.objects.filter(slug__in=missing).select_related("post"):
+                posts[previous.slug] = previous.post
+        return posts
 
     def scheduled(self):
         """Published, but not yet: their time has not come."""
@@ -240,7 +249,7 @@ class Post(models.Model):
         )
         kept = self.__dict__.pop("_kept_render", None)
         if kept is None or kept[0] != source:
-            links, images = LinkResolver(self), ImageResolver()
+            links, images = LinkResolver(self, Post.objects.named), ImageResolver()
             rendered = render(self.body, resolve_links=links, resolve_images=images)
             kept = (source, links, images, rendered)
         _, links, images, rendered = kept
@@ -389,13 +398,3 @@ class SearchEntry(models.Model):
 
     def __str__(self):
         return self.title
-
-
-class PreviousSlug(models.Model):
-    """An address a post had before it was renamed; it answers with a redirect."""
-
-    slug = models.SlugField(max_length=200, unique=True)
-    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="previous_slugs")
-
-    def __str__(self):
-        return f"{self.slug} → {self.post.slug}"

@@ -21,7 +21,6 @@ from django.utils import timezone
 
 from posts import front_matter, markdown_files
 from posts.images import Image, validate_image_file
-from posts.links import posts_by_slug
 from posts.markdown_files import FileProblem
 from posts.models import Post, PreviousSlug, Resource, Series, SeriesPart
 from posts.rendering import RenderError, render
@@ -65,7 +64,7 @@ def _finder(incoming):
     """Finds posts by slug among those being imported first, then among those already here."""
 
     def find_posts(slugs):
-        found = posts_by_slug(slugs - incoming.keys())
+        found = Post.objects.named(slugs - incoming.keys())
         found.update({slug: incoming[slug] for slug in slugs & incoming.keys()})
         return found
 
