@@ -22,6 +22,8 @@ def local_date(value, date_format=None):
     """Django's date filter, in the current time zone, as Django's templates give it."""
     if isinstance(value, datetime.date):
         value = template_localtime(value)
+        if date_format == "c":
+            return value.isoformat()  # what "c" gives, without Django's format machinery
     return defaultfilters.date(value, date_format) if value else ""
 
 

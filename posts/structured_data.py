@@ -40,12 +40,13 @@ def _citation(resource):
 def blog_posting(request, post, resources, series_places):
     """A <script type="application/ld+json"> describing the post."""
     origin = site_origin(request)
+    url = origin + post.get_absolute_url()
     data = {
         "@context": "https://schema.org",
         "@type": "BlogPosting",
         "headline": post.title,
-        "url": origin + post.get_absolute_url(),
-        "mainEntityOfPage": origin + post.get_absolute_url(),
+        "url": url,
+        "mainEntityOfPage": url,
         "datePublished": post.published_at.isoformat(),
         "dateModified": post.last_changed.isoformat(),
         "author": {

@@ -45,12 +45,12 @@ def home(request):
 
 def post_detail(request, slug):
     posts = Post.objects.select_related("author")
-    post = posts.published().filter(slug=slug).first()
+    post = posts.published().filter(slug=slug).order_by().first()
     unpublished = False
     if post is None and request.user.is_staff:
         # Staff read the drafts and scheduled posts they may edit at their future address,
         # marked as such.
-        post = posts.editable_by(request.user).filter(slug=slug).first()
+        post = posts.editable_by(request.user).filter(slug=slug).order_by().first()
         unpublished = post is not None
     if post is None:
         # A renamed post answers at its old addresses, straight to the current one.
