@@ -207,7 +207,8 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = os.environ.get("DJANGO_TIME_ZONE", "UTC")
-USE_I18N = True
+# One language: Django's translation machinery would cost every date and address a lookup.
+USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "static/"
