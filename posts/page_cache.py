@@ -71,9 +71,10 @@ CONDITIONAL_HEADERS = {
     "HTTP_IF_MODIFIED_SINCE",
     "HTTP_IF_UNMODIFIED_SINCE",
 }
-# Part of each page's key and stored with it, so that an entry written by anything else is
-# never served. Pages are kept as Django's response objects: another version's go unread.
-ENTRY_FORMAT = f"gutbrain-page-2-django-{django.get_version()}"
+# Part of the key of each page and remembered value, and stored with each page, so that an
+# entry written by anything else is never read. Pages are kept as Django's response objects:
+# another Django's go unread. Change the number when what is kept changes its shape.
+ENTRY_FORMAT = f"gutbrain-page-3-django-{django.get_version()}"
 
 
 def content_version():
@@ -117,7 +118,7 @@ def remembered(name, compute):
     if len(name) > 100 or not name.isascii() or any(c.isspace() for c in name):
         # Names can carry an address as typed: keep keys short and plain whatever it was.
         name = hashlib.sha256(name.encode()).hexdigest()
-    key = f"pages:{version}:{name}"
+    key = f"remembered:{ENTRY_FORMAT}:{version}:{name}"
     found = cache.get(key)
     if found is not None:
         return found[0]

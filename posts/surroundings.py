@@ -1,5 +1,5 @@
-"""What a post's page shows of other posts: its places in series, with the parts before and
-after it, the posts that link to it, and related posts."""
+"""What a post's page shows besides the post's own row: its tags and resources, its places in
+series with the parts before and after it, the posts that link to it, and related posts."""
 
 from dataclasses import dataclass
 
@@ -21,8 +21,9 @@ class SeriesPlace:
 
 
 def surroundings(post):
-    """What the post's page shows of other posts: its places in series, the posts that
-    link to it, and related posts. Lists of enough of each post for a link.
+    """What the post's page shows besides the post's own row: its tags, its resources with
+    the places that cite them, its places in series, the posts that link to it, and related
+    posts (lists of enough of each post for a link).
 
     For a published post, remembered until content changes: these queries are most of the
     page's cost (related posts weigh the tags of hundreds of posts, and counting the parts
@@ -33,6 +34,7 @@ def surroundings(post):
 
 
 def _surroundings(post):
+    tags = list(post.tags.all())
     linked_from = (
         Post.objects.published()
         .filter(links=post)
@@ -41,18 +43,19 @@ def _surroundings(post):
         .order_by("-published_at", "-id")
     )
     return {
+        "tags": tags,
+        "resources": post.cited_resources(),
         "series_places": series_places(post),
         "linked_from": list(linked_from),
-        "related": list(related(post).only("title", "slug", "published_at")),
+        "related": list(related(post, tags).only("title", "slug", "published_at")),
     }
 
 
-def related(post, limit=3, among=500):
+def related(post, tags, limit=3, among=500):
     """Published posts sharing the most tags with this one, newest first among equals,
     chosen from the `among` newest posts that share any: a tag on half of 100,000 posts
     then costs what a rare one does. (taggit's similar_objects() cannot keep to published
     posts or stop at `limit` in SQL.)"""
-    tags = post.tag_list if hasattr(post, "tag_list") else post.tags.all()  # read already?
     tag_ids = [tag.pk for tag in tags]
     if not tag_ids:
         return Post.objects.none()

@@ -60,16 +60,15 @@ def post_detail(request, slug):
             post__in=Post.objects.published(),
         )
         return redirect(previous.post, permanent=True)
-    # One post's tags and resources by a plain query each: prefetching costs more for one.
-    post.tag_list = list(post.tags.all())
+    shown = surroundings(post)
+    post.tag_list = shown.pop("tags")
     response = render(
         request,
         "posts/post_detail.html",
         {
             "post": post,
             "unpublished": unpublished,
-            "resources": post.cited_resources(),
-            **surroundings(post),
+            **shown,
         },
     )
     if unpublished:

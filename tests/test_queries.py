@@ -99,7 +99,7 @@ def test_public_pages_run_a_constant_number_of_queries(
 # What a page costs once its remembered counts and aggregates are in the cache.
 EXPECTED_QUERIES_REMEMBERED = {
     "home": 2,  # posts with authors, their tags
-    "post": 3,  # post with author, its tags, its resources
+    "post": 1,  # post with author
     "tag": 3,  # tag, posts with authors, their tags
     "archive": 0,
 }
@@ -142,6 +142,19 @@ def test_a_post_page_counts_a_new_part_of_its_series_after_remembering(client, m
     page = client.get(first.get_absolute_url()).content.decode()
     assert "Part 1 of 2 in" in page
     assert "Part two" in page
+
+
+def test_a_post_page_shows_its_new_tag_and_resource_after_remembering(client, make_post):
+    """A post's remembered tags and resources last only until they change."""
+    post = make_post(title="The gut-brain axis", tags=["Gut Health"], body="See [#1].")
+    Resource.objects.create(post=post, number=1, title="A first study")
+    page = client.get(post.get_absolute_url()).content.decode()
+    assert "A first study" in page and "Vagus" not in page
+    post.tags.add("Vagus")
+    Resource.objects.create(post=post, number=2, title="A second study")
+    page = client.get(post.get_absolute_url()).content.decode()
+    assert "Vagus" in page
+    assert "A second study" in page
 
 
 @pytest.mark.parametrize("backlinks", [1, 50])
