@@ -2,7 +2,7 @@
 
 Readers' pages are rendered on every uncached request, and Jinja2 compiles a template to
 Python once where Django's template language walks its nodes each time: measured side by side,
-Django's templates made the post page miss its throughput goal (see bench/README.md). The
+Django's templates made the post page miss its throughput goal (see README.md). The
 filters and functions below are Django's own, so pages format dates, plurals and addresses as
 the rest of the site does."""
 

@@ -33,7 +33,7 @@ logger = logging.getLogger("gutbrain.page_cache")
 
 VERSION_KEY = "pages:version"
 # The views whose pages are the same for every anonymous reader, with the query parameters
-# each reads. Any other parameter leaves the page as it is, so it shares the page's entry.
+# each reads. Parameters outside KEY_PARAMETERS leave a page as it is: it shares its entry.
 # (Search results are not kept: each query would be a page of its own, and one reader could
 # fill the cache with them.)
 CACHED_VIEWS = {
@@ -129,14 +129,6 @@ def remembered(name, compute):
     return value
 
 
-def cached_view_parameters(path, urlconf):
-    """The query parameters the page at `path` reads, or None if it is not one of CACHED_VIEWS."""
-    try:
-        return CACHED_VIEWS.get(resolve(path, urlconf).view_name)
-    except Resolver404:
-        return None
-
-
 class PageCacheMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -214,7 +206,10 @@ class PageCacheMiddleware:
     def kept(request):
         """Whether this request's page is kept: its view is one of CACHED_VIEWS, and reads
         each of KEY_PARAMETERS the request gives (the rest share the page's entry)."""
-        read = cached_view_parameters(request.path_info, get_urlconf())
+        try:
+            read = CACHED_VIEWS.get(resolve(request.path_info, get_urlconf()).view_name)
+        except Resolver404:
+            return False
         return read is not None and all(
             name in read for name in KEY_PARAMETERS if name in request.GET
         )
