@@ -7,8 +7,10 @@ no server serves an older page, and the next request renders afresh. A page is a
 kept past the next scheduled publication, so that a post goes public on time with nothing run
 by cron.
 
-The middleware sits before sessions and authentication: a hit costs one cache round trip and
-no database query. Requests that carry a session cookie (staff) pass by the cache both ways.
+The middleware comes first: a page is kept with the headers the rest gave it, and a hit costs
+one cache round trip and no database query. Requests that carry a session cookie (staff) pass
+by the cache both ways. A release that changes templates or headers runs
+`manage.py retire_pages`, so that readers get the new pages at once.
 """
 
 import hashlib
@@ -22,6 +24,7 @@ from urllib.parse import urlencode
 import django
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import DisallowedHost
 from django.http import HttpResponse
 from django.middleware.gzip import re_accepts_gzip
 from django.urls import Resolver404, get_urlconf, resolve
@@ -186,8 +189,16 @@ class PageCacheMiddleware:
         staff, and for page numbers in an unusual spelling. HEAD shares GET's page."""
         if not settings.GUTBRAIN_PAGE_CACHE or request.method not in ("GET", "HEAD"):
             return None
+        if request.path_info.startswith(settings.STATIC_URL):
+            return None  # static files, which WhiteNoise serves below
         if settings.SESSION_COOKIE_NAME in request.COOKIES:
             return None  # someone who logged in: staff see drafts, and pages change for them
+        if settings.SECURE_SSL_REDIRECT and not request.is_secure():
+            return None  # sent on to HTTPS below
+        try:
+            host = request.get_host()
+        except DisallowedHost:
+            return None  # refused below, with the headers every answer carries
         parameters = []
         for name in KEY_PARAMETERS:
             value = request.GET.get(name, "1")  # the last one given, as the views read it
@@ -196,7 +207,7 @@ class PageCacheMiddleware:
             if value != "1":  # page 1 is the page without a number
                 parameters.append((name, value))
         # Scheme and host are part of the page: absolute links in feeds and canonical links.
-        address = f"{request.scheme}://{request.get_host()}{request.path}?{urlencode(parameters)}"
+        address = f"{request.scheme}://{host}{request.path}?{urlencode(parameters)}"
         digest = hashlib.sha256(address.encode()).hexdigest()
         # Compressed by GZipMiddleware, whose own test of the header this is.
         compressed = re_accepts_gzip.search(request.META.get("HTTP_ACCEPT_ENCODING", ""))

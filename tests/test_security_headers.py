@@ -149,3 +149,28 @@ def test_production_adds_hsts(client, settings, site):
     response = client.get("/", secure=True)
     assert response["Strict-Transport-Security"].startswith("max-age=31536000")
     assert_security_headers(response)
+
+
+def test_a_refused_host_is_answered_400_with_the_security_headers(client, settings, site):
+    settings.GUTBRAIN_PAGE_CACHE = True
+    for _ in range(2):
+        response = client.get(site.get_absolute_url(), HTTP_HOST="evil.example.org")
+        assert response.status_code == 400
+        assert site.title.encode() not in response.content
+        assert_security_headers(response)
+
+
+def test_with_https_required_a_plain_request_is_sent_on_and_never_served_a_kept_page(
+    client, settings, site, django_assert_num_queries
+):
+    settings.GUTBRAIN_PAGE_CACHE = True
+    settings.SECURE_SSL_REDIRECT = True
+    url = site.get_absolute_url()
+    client.get(url, secure=True)
+    with django_assert_num_queries(0):
+        kept = client.get(url, secure=True)
+    assert kept.status_code == 200 and site.title.encode() in kept.content
+    plain = client.get(url)
+    assert plain.status_code == 301
+    assert plain["Location"] == f"https://testserver{url}"
+    assert site.title.encode() not in plain.content
