@@ -1,5 +1,3 @@
-import difflib
-
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
@@ -8,7 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db.models import Q
 from django.forms.models import BaseInlineFormSet
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -24,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 # Series, tags and images have an admin module of their own.
 import posts.library_admin  # noqa: F401
+from posts import autosave
 from posts.forms import clean_tag_names
 from posts.models import (
     EDIT_OTHERS_POSTS,
@@ -33,9 +32,8 @@ from posts.models import (
     SeriesPart,
 )
 from posts.rendering import MAX_SOURCE_CHARACTERS, RenderError, reading_minutes
-from posts.versions import PostVersion, record_version, resource_copies, restore_version
-
-COMPARE_SIDE_BY_SIDE_LINES = 300
+from posts.version_admin import VersionViews
+from posts.versions import record_version
 
 
 def keep_stored_version(post_id):
@@ -108,9 +106,11 @@ class BrokenLinksFilter(admin.SimpleListFilter):
         return queryset
 
 
-class SeriesPartInline(admin.TabularInline):
+class SeriesPartInline(admin.StackedInline):
+    # Stacked: a tabular inline's fields have column headings but no labels of their own.
     model = SeriesPart
     extra = 0
+    fields = [("series", "position")]
     autocomplete_fields = ["series"]
     verbose_name = "place in a series"
     verbose_name_plural = "series"
@@ -132,6 +132,9 @@ class PostAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["tags"].widget.attrs["data-autocomplete-url"] = reverse("admin:autocomplete")
         self.fields["body"].widget.attrs["data-preview-url"] = reverse("admin:posts_post_preview")
+        self.fields["body"].widget.attrs["data-autosave-url"] = reverse(
+            "admin:posts_post_autosave"
+        )
         # No maxlength on the field itself: a browser would cut a longer paste short, silently.
         self.fields["body"].validators.append(MaxLengthValidator(MAX_SOURCE_CHARACTERS))
         if self.instance.pk:
@@ -164,7 +167,7 @@ admin.site.index_title = "Writing"
 
 
 @admin.register(Post)
-class PostAdmin(admin.ModelAdmin):
+class PostAdmin(VersionViews, admin.ModelAdmin):
     form = PostAdminForm
     list_display = ["title", "state", "is_live", "published_at", "series_titles", "tag_names"]
     list_filter = [StateFilter, BrokenLinksFilter, "tags", "series"]
@@ -183,7 +186,11 @@ class PostAdmin(admin.ModelAdmin):
 
     class Media:
         css = {"all": ["posts/admin/post-form.css"]}
-        js = ["posts/admin/tag-autocomplete.js", "posts/admin/preview.js"]
+        js = [
+            "posts/admin/tag-autocomplete.js",
+            "posts/admin/preview.js",
+            "posts/admin/autosave.js",
+        ]
 
     def get_queryset(self, request):
         posts = super().get_queryset(request).prefetch_related("tags", "series")
@@ -256,6 +263,7 @@ class PostAdmin(admin.ModelAdmin):
         super().save_related(request, form, formsets, change)
         post = form.instance
         record_version(post, request.user)
+        autosave.forget_saved(request.user, post)
 
     def get_urls(self):
         return [
@@ -263,6 +271,11 @@ class PostAdmin(admin.ModelAdmin):
                 "preview/",
                 self.admin_site.admin_view(self.preview_view),
                 name="posts_post_preview",
+            ),
+            path(
+                "autosave/",
+                self.admin_site.admin_view(self.autosave_view),
+                name="posts_post_autosave",
             ),
             path(
                 "<int:post_id>/versions/<int:number>/",
@@ -303,82 +316,22 @@ class PostAdmin(admin.ModelAdmin):
         add_never_cache_headers(response)
         return response
 
-    @admin.display(description="Saved versions")
-    def history(self, post):
-        if post.pk is None:
-            return "Versions are kept from the first save on."
-        rows = (
-            (
-                reverse("admin:posts_post_version", args=[post.pk, version.number]),
-                version.number,
-                date_format(timezone.localtime(version.saved_at), "DATETIME_FORMAT"),
-                (version.saved_by.get_full_name() or version.saved_by.get_username())
-                if version.saved_by
-                else "someone",
-            )
-            for version in post.versions.select_related("saved_by")
-        )
-        return (
-            format_html_join(
-                mark_safe("<br>"), '<a href="{}">Version {}</a>, saved {} by {}', rows
-            )
-            or "No saved versions yet."
-        )
-
-    def version_view(self, request, post_id, number):
-        """Compare an earlier version with the post as it is, and restore it."""
-        post = get_object_or_404(Post, pk=post_id)
-        if not self.has_change_permission(request, post):
+    @method_decorator(require_POST)
+    def autosave_view(self, request):
+        """Keeps the text a tab is writing: in a post this user may edit, or in a new one."""
+        post_id = request.POST.get("post", "")
+        if post_id:
+            post = get_object_or_404(Post, pk=int(post_id)) if post_id.isdigit() else None
+            allowed = post is not None and self.has_change_permission(request, post)
+        else:
+            post, allowed = None, self.has_add_permission(request)
+        if not allowed:
             raise PermissionDenied
-        version = get_object_or_404(PostVersion, post=post, number=number)
-        if request.method == "POST":
-            post.body = version.body
-            if post.status == Post.Status.PUBLISHED and (problems := post.link_problems()):
-                self.message_user(
-                    request,
-                    f"Version {number} was not restored: {' '.join(problems)}",
-                    messages.ERROR,
-                )
-                return redirect("admin:posts_post_version", post.pk, number)
-            failure = f"Version {number} was not restored"
-            if not self.save_as_new_version(
-                request, post, failure, lambda p: restore_version(p, version)
-            ):
-                return redirect("admin:posts_post_version", post.pk, number)
-            self.message_user(
-                request, f"Version {number} restored; it is now version {post.version}."
-            )
-            return redirect("admin:posts_post_change", post.pk)
-        current_tags = sorted((tag.name for tag in post.tags.all()), key=str.casefold)
-        differ = difflib.HtmlDiff(wrapcolumn=45)
+        return autosave.keep(request, post)
 
-        def compare(old, new):
-            old, new = old.splitlines(), new.splitlines()
-            if len(old) + len(new) > COMPARE_SIDE_BY_SIDE_LINES:
-                # The side-by-side table grows much faster than the text; list the changes.
-                lines = difflib.unified_diff(old, new, "This version", "Now", lineterm="")
-                return format_html("<pre>{}</pre>", "\n".join(lines))
-            return mark_safe(differ.make_table(old, new, "This version", "Now", context=True))
-
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": f"Version {number} of “{post}”",
-            "post": post,
-            "version": version,
-            "changes": [
-                (label, compare(old, new))
-                for label, old, new in [
-                    ("Title", version.title, post.title),
-                    ("Summary", version.summary, post.summary),
-                    ("Text", version.body, post.body),
-                    ("Tags", "\n".join(version.tags), "\n".join(current_tags)),
-                ]
-                if old != new
-            ],
-            "resources_differ": version.resources != resource_copies(post),
-        }
-        return TemplateResponse(request, "admin/posts/post/version.html", context)
+    def render_change_form(self, request, context, *args, obj=None, **kwargs):
+        context["autosaves"] = autosave.offers(request.user, obj)
+        return super().render_change_form(request, context, *args, obj=obj, **kwargs)
 
     @admin.display(description="Linked from")
     def linked_from_list(self, post):

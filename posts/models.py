@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.text import Truncator, slugify
 from taggit.managers import TaggableManager
 
+from posts.autosave import Autosave  # noqa: F401 (a model of this app)
 from posts.images import ImageResolver
 from posts.links import LinkResolver, PreviousSlug, address_errors
 from posts.rendering import (

@@ -1,8 +1,12 @@
 import itertools
+import threading
+import time
 from datetime import timedelta
+from io import StringIO
 
 import pytest
 from django.core.cache import cache
+from django.core.management import call_command
 from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.template.backends import jinja2
@@ -102,3 +106,44 @@ def jinja2_context_for_the_test_client():
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(jinja2.Template, "render", render_and_tell)
         yield
+
+
+# Pages in a real browser: Debian's headless Chromium, driven by Playwright.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def demo_site(transactional_db):
+    """The demo author, series and three published posts, loaded before any browser starts."""
+    call_command("load_demo", with_login=True, stdout=StringIO())
+
+
+@pytest.fixture
+def browser(demo_site, live_server):
+    """A headless Chromium; it is closed before pytest-django flushes the database."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+    wait_for_live_server_requests()
+
+
+def wait_for_live_server_requests(seconds=10):
+    """Requests the browser left in flight (a live preview, say) finish before pytest-django
+    flushes the database, which the in-memory SQLite server shares with this thread."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and any(
+        thread.name.endswith("(process_request_thread)") for thread in threading.enumerate()
+    ):
+        time.sleep(0.02)

@@ -6,29 +6,14 @@ reason the browser is started per test, not per module: pytest-django flushes th
 in this thread after every `live_server` test, and that flush must run after the browser stops.
 """
 
-import threading
-import time
-from io import StringIO
-
 import feedparser
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from django.core.management import call_command
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 # The Author group comes from a data migration, which a flush between tests would remove.
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
 AXE = Axe()
 AXE_RULES = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
@@ -37,32 +22,6 @@ PART_1 = "How the Gut Talks to the Brain"
 PART_2 = "What Throws the Microbiome Off Balance"
 PART_3 = "The Link between Mental Health and Gut Health"
 SERIES = "Gut and Mind"
-
-
-@pytest.fixture
-def demo_site(transactional_db):
-    """The demo author, series and three published posts, loaded before any browser starts."""
-    call_command("load_demo", with_login=True, stdout=StringIO())
-
-
-@pytest.fixture
-def browser(demo_site, live_server):
-    """A headless Chromium; it is closed before pytest-django flushes the database."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-    wait_for_live_server_requests()
-
-
-def wait_for_live_server_requests(seconds=10):
-    """Requests the browser left in flight (a live preview, say) finish before pytest-django
-    flushes the database, which the in-memory SQLite server shares with this thread."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and any(
-        thread.name.endswith("(process_request_thread)") for thread in threading.enumerate()
-    ):
-        time.sleep(0.02)
 
 
 class PageProblems:
