@@ -32,6 +32,7 @@ from posts.models import (
     SeriesPart,
 )
 from posts.rendering import MAX_SOURCE_CHARACTERS, RenderError, reading_minutes
+from posts.resources import resources_in_form
 from posts.version_admin import VersionViews
 from posts.versions import record_version
 
@@ -309,9 +310,11 @@ class PostAdmin(VersionViews, admin.ModelAdmin):
             post.render_body()
         except RenderError as error:
             post.body_html = format_html("<p><strong>{}</strong></p>", error)
-        if saved:
-            saved.citations = post.citations  # resources link back to the text being written
-        context = {"post": post, "resources": saved.cited_resources() if saved else []}
+        # The resources as the form holds them, saved or not, linking back to the text.
+        resources = resources_in_form(request.POST)
+        if resources is None:
+            resources = saved.resources.all() if saved else []
+        context = {"post": post, "resources": post.cited_resources(resources)}
         response = TemplateResponse(request, "posts/preview.html", context)
         add_never_cache_headers(response)
         return response

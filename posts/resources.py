@@ -66,3 +66,24 @@ class Resource(models.Model):
     @property
     def pubmed_url(self):
         return f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/" if self.pmid else ""
+
+
+def resources_in_form(data, prefix="resources"):
+    """The resources as the post form's inline holds them, unsaved, in number order: what the
+    preview lists before they are saved. Rows the form would refuse are left out."""
+    try:
+        total = min(int(data.get(f"{prefix}-TOTAL_FORMS", "")), 1000)
+    except ValueError:
+        return None  # not sent: the preview shows what is saved
+    resources = []
+    for row in range(total):
+
+        def field(name, row=row):
+            return data.get(f"{prefix}-{row}-{name}", "").strip()
+
+        if field("DELETE") or not field("title") or not field("number").isdigit():
+            continue
+        text = {name: field(name) for name in ("title", "authors", "venue", "url", "doi", "pmid")}
+        year = int(field("year")) if field("year").isdigit() else None
+        resources.append(Resource(number=int(field("number")), year=year, **text))
+    return sorted(resources, key=lambda resource: resource.number)
