@@ -31,7 +31,12 @@ from posts.models import (
     Resource,
     SeriesPart,
 )
-from posts.rendering import MAX_SOURCE_CHARACTERS, RenderError, reading_minutes
+from posts.rendering import (
+    MAX_SOURCE_CHARACTERS,
+    WORDS_PER_MINUTE,
+    RenderError,
+    reading_minutes,
+)
 from posts.resources import resources_in_form
 from posts.version_admin import VersionViews
 from posts.versions import record_version
@@ -136,6 +141,7 @@ class PostAdminForm(forms.ModelForm):
         self.fields["body"].widget.attrs["data-autosave-url"] = reverse(
             "admin:posts_post_autosave"
         )
+        self.fields["body"].widget.attrs["data-words-per-minute"] = WORDS_PER_MINUTE
         # No maxlength on the field itself: a browser would cut a longer paste short, silently.
         self.fields["body"].validators.append(MaxLengthValidator(MAX_SOURCE_CHARACTERS))
         if self.instance.pk:
@@ -190,6 +196,7 @@ class PostAdmin(VersionViews, admin.ModelAdmin):
         js = [
             "posts/admin/tag-autocomplete.js",
             "posts/admin/preview.js",
+            "posts/admin/editor.js",
             "posts/admin/autosave.js",
         ]
 

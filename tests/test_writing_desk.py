@@ -73,7 +73,8 @@ def test_on_a_wide_screen_text_and_preview_sit_side_by_side_and_the_preview_foll
     expect(page.get_by_role("tab", name="Preview")).to_be_hidden()
     text, preview = body.bounding_box(), frame.bounding_box()
     assert preview["x"] >= text["x"] + text["width"]  # beside, not below
-    assert abs(preview["y"] - text["y"]) < 40
+    panes = [page.locator(f"#writing-pane-{name}").bounding_box() for name in ("write", "preview")]
+    assert panes[0]["y"] == panes[1]["y"]
     for box in (text, preview):
         assert box["height"] >= 0.8 * 900  # each about as tall as the window
 
@@ -102,8 +103,72 @@ def test_on_a_phone_write_and_preview_are_tabs(browser, live_server):
     expect(preview).to_have_attribute("aria-selected", "true")
     expect(body).to_be_hidden()
     expect(page.frame_locator("iframe.post-preview").locator(".prose h2")).to_have_text("Sleep")
+    PageProblems(page).check_accessibility()
     write.click()
     expect(body).to_be_visible()
     expect(body).to_have_value("## Sleep\n\nWritten on a phone.")
+    PageProblems(page).check_accessibility()
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_toolbar_and_shortcuts_write_markdown_that_undo_takes_back(browser, live_server):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    watch = PageProblems(page)
+    log_in_as_demo_author(page, live_server, "/admin/posts/post/add/")
+    page.locator("#id_title").fill("Sleep and the gut")
+    body = page.locator("#id_body")
+    body.fill("Sleep matters")
+
+    def select(start, end):
+        body.evaluate(f"(area) => area.setSelectionRange({start}, {end})")
+
+    toolbar = page.get_by_role("toolbar", name="Formatting")
+    select(6, 13)
+    toolbar.get_by_role("button", name="Bold").click()
+    expect(body).to_have_value("Sleep **matters**")
+    body.press("Control+z")
+    expect(body).to_have_value("Sleep matters")  # undo takes a toolbar action back
+    select(0, 5)
+    body.press("Control+i")
+    expect(body).to_have_value("*Sleep* matters")
+    toolbar.get_by_role("button", name="Heading").click()
+    expect(body).to_have_value("## *Sleep* matters")
+    body.press("End")
+    body.press("Enter")
+    body.press("Enter")
+    body.press_sequentially("first point")
+    body.press("Control+Shift+8")
+    expect(body).to_have_value("## *Sleep* matters\n\n- first point")
+    body.press("End")
+    body.press("Control+k")
+    body.press_sequentially("https://example.org")  # the address was selected, ready to type
+    expect(body).to_have_value(
+        "## *Sleep* matters\n\n- first point[link text](https://example.org)"
+    )
+    body.press("End")
+    toolbar.get_by_role("button", name="Footnote").click()
+    expect(body).to_have_value(
+        "## *Sleep* matters\n\n- first point[link text](https://example.org)[^1]\n\n[^1]: note"
+    )
+    expect(toolbar).to_contain_text("words · 1 min read")
+
+    font = toolbar.get_by_role("button", name="Proportional font")
+    expect(font).to_have_attribute("aria-pressed", "false")
+    assert "monospace" in body.evaluate("(area) => getComputedStyle(area).fontFamily")
+    font.click()
+    expect(font).to_have_attribute("aria-pressed", "true")
+    assert "serif" in body.evaluate("(area) => getComputedStyle(area).fontFamily")
+
+    body.press("Control+s")  # saves and keeps the post open
+    expect(page.locator(".messagelist")).to_contain_text("was added successfully")
+    expect(page.locator("#id_body")).to_have_value(
+        "## *Sleep* matters\n\n- first point[link text](https://example.org)[^1]\n\n[^1]: note\n"
+    )
+    expect(page.get_by_role("button", name="Proportional font")).to_have_attribute(
+        "aria-pressed",
+        "true",  # the writer's choice of font is kept
+    )
+    assert watch.problems == []
+    watch.check_accessibility()
