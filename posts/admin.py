@@ -188,7 +188,8 @@ class PostAdmin(VersionViews, admin.ModelAdmin):
         (None, {"fields": ["title", "slug", "author", "summary", "body", "based_on_version"]}),
         ("Publishing", {"fields": ["status", "published_at", "tags"]}),
         ("Links", {"fields": ["linked_from_list", "broken_link_list"]}),
-        ("History", {"fields": ["history"], "classes": ["collapse"]}),
+        # "Saved versions": the admin's own History button lists who changed what.
+        ("Saved versions", {"fields": ["history"], "classes": ["collapse"]}),
     ]
 
     class Media:

@@ -5,6 +5,7 @@ import difflib
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -20,10 +21,22 @@ from posts.versions import PostVersion, resource_copies, restore_version
 COMPARE_SIDE_BY_SIDE_LINES = 300
 
 
+def version_texts(version):
+    """What a version holds, as the comparison reads it."""
+    return {
+        "title": version.title,
+        "summary": version.summary,
+        "body": version.body,
+        "tags": "\n".join(version.tags),
+        "resources": version.resources,
+        "number": version.number,
+    }
+
+
 class VersionViews:
     """For PostAdmin, which gives `save_as_new_version` and the permission checks."""
 
-    @admin.display(description="Saved versions")
+    @admin.display(description="Versions")
     def history(self, post):
         if post.pk is None:
             return "Versions are kept from the first save on."
@@ -69,16 +82,18 @@ class VersionViews:
                 request, f"Version {number} restored; it is now version {post.version}."
             )
             return redirect("admin:posts_post_change", post.pk)
-        current_tags = sorted((tag.name for tag in post.tags.all()), key=str.casefold)
+        this = version_texts(version)
+        other, other_label = self.compared_with(request, post, version)
         differ = difflib.HtmlDiff(wrapcolumn=45)
+        this_label = f"Version {number}"
 
         def compare(old, new):
             old, new = old.splitlines(), new.splitlines()
             if len(old) + len(new) > COMPARE_SIDE_BY_SIDE_LINES:
                 # The side-by-side table grows much faster than the text; list the changes.
-                lines = difflib.unified_diff(old, new, "This version", "Now", lineterm="")
+                lines = difflib.unified_diff(old, new, this_label, other_label, lineterm="")
                 return format_html("<pre>{}</pre>", "\n".join(lines))
-            return mark_safe(differ.make_table(old, new, "This version", "Now", context=True))
+            return mark_safe(differ.make_table(old, new, this_label, other_label, context=True))
 
         context = {
             **self.admin_site.each_context(request),
@@ -86,16 +101,39 @@ class VersionViews:
             "title": f"Version {number} of “{post}”",
             "post": post,
             "version": version,
+            "other_label": other_label,
+            "compared_with": other["number"],
+            "numbers": post.versions.exclude(pk=version.pk).values_list("number", flat=True),
             "changes": [
-                (label, compare(old, new))
-                for label, old, new in [
-                    ("Title", version.title, post.title),
-                    ("Summary", version.summary, post.summary),
-                    ("Text", version.body, post.body),
-                    ("Tags", "\n".join(version.tags), "\n".join(current_tags)),
+                (label, compare(this[field], other[field]))
+                for label, field in [
+                    ("Title", "title"),
+                    ("Summary", "summary"),
+                    ("Text", "body"),
+                    ("Tags", "tags"),
                 ]
-                if old != new
+                if this[field] != other[field]
             ],
-            "resources_differ": version.resources != resource_copies(post),
+            "resources_differ": this["resources"] != other["resources"],
         }
         return TemplateResponse(request, "admin/posts/post/version.html", context)
+
+    @staticmethod
+    def compared_with(request, post, version):
+        """What the version is compared with: another version (`?with=3`) or the post as it is
+        now; its fields as text, and its name."""
+        asked = request.GET.get("with", "")
+        if asked:
+            other = post.versions.filter(number=int(asked)).first() if asked.isdigit() else None
+            if other is None or other.pk == version.pk:
+                raise Http404(f"“{post}” has no other version {asked}.")
+            return version_texts(other), f"Version {other.number}"
+        tags = sorted((tag.name for tag in post.tags.all()), key=str.casefold)
+        return {
+            "title": post.title,
+            "summary": post.summary,
+            "body": post.body,
+            "tags": "\n".join(tags),
+            "resources": resource_copies(post),
+            "number": None,
+        }, "Now"

@@ -529,5 +529,6 @@ def test_comparing_long_texts_lists_the_changed_lines(admin_client, make_post):
     post.body = "\n".join(f"Changed {n}" for n in range(400))
     post.save()
     page = admin_client.get(reverse("admin:posts_post_version", args=[post.pk, 1]))
-    assertContains(page, "<pre>--- This version")
+    assertContains(page, "<pre>--- Version 1")
+    assertContains(page, "+++ Now")
     assertContains(page, "-Line 399")
