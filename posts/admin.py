@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 
 # Series, tags and images have an admin module of their own.
 import posts.library_admin  # noqa: F401
-from posts import autosave
+from posts import autosave, publishing
 from posts.forms import clean_tag_names
 from posts.models import (
     EDIT_OTHERS_POSTS,
@@ -129,10 +129,14 @@ class PostAdminForm(forms.ModelForm):
         widgets = {
             "body": forms.Textarea(attrs={"rows": 30, "class": "markdown-source"}),
             "summary": forms.Textarea(attrs={"rows": 3, "maxlength": 300}),
+            # Set by the publishing buttons (posts.publishing), which stand in for them.
+            "status": forms.HiddenInput,
+            "published_at": forms.SplitHiddenDateTimeWidget,
         }
 
     # The version the author started from: saving over a newer one is refused.
     based_on_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    schedule_at = publishing.ScheduleField(label="Goes public at", required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -165,7 +169,7 @@ class PostAdminForm(forms.ModelForm):
                     "was saved, and your text is still below: copy what you need, then reload "
                     "the page to see their version and add your changes to it."
                 )
-        return cleaned_data
+        return publishing.apply_button(self, cleaned_data)
 
 
 admin.site.site_header = "gutbrain"
@@ -185,8 +189,22 @@ class PostAdmin(VersionViews, admin.ModelAdmin):
     inlines = [SeriesPartInline, ResourceInline]
     readonly_fields = ["linked_from_list", "broken_link_list", "history"]
     fieldsets = [
-        (None, {"fields": ["title", "slug", "author", "summary", "body", "based_on_version"]}),
-        ("Publishing", {"fields": ["status", "published_at", "tags"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "title",
+                    "slug",
+                    "author",
+                    "summary",
+                    "body",
+                    "tags",
+                    "based_on_version",
+                    "status",
+                    "published_at",
+                ]
+            },
+        ),
         ("Links", {"fields": ["linked_from_list", "broken_link_list"]}),
         # "Saved versions": the admin's own History button lists who changed what.
         ("Saved versions", {"fields": ["history"], "classes": ["collapse"]}),
@@ -199,6 +217,7 @@ class PostAdmin(VersionViews, admin.ModelAdmin):
             "posts/admin/preview.js",
             "posts/admin/editor.js",
             "posts/admin/autosave.js",
+            "posts/admin/publishing.js",
         ]
 
     def get_queryset(self, request):
@@ -342,6 +361,9 @@ class PostAdmin(VersionViews, admin.ModelAdmin):
 
     def render_change_form(self, request, context, *args, obj=None, **kwargs):
         context["autosaves"] = autosave.offers(request.user, obj)
+        context["publishing_state"] = publishing.state(obj)
+        context["site_time_zone"] = timezone.get_current_timezone_name()
+        context["site_offset_minutes"] = publishing.offset_minutes()
         return super().render_change_form(request, context, *args, obj=obj, **kwargs)
 
     @admin.display(description="Linked from")

@@ -18,6 +18,34 @@ from posts.models import Post
 _numbers = itertools.count(1)
 
 
+def _reloads_initial_rows(item):
+    marker = item.get_closest_marker("django_db")
+    return bool(marker and marker.kwargs.get("serialized_rollback"))
+
+
+def _transactional(item):
+    marker = item.get_closest_marker("django_db")
+    fixtures = set(getattr(item, "fixturenames", ()))
+    return bool(marker and marker.kwargs.get("transaction")) or bool(
+        {"transactional_db", "live_server"} & fixtures
+    )
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """After pytest-django has put transactional tests after the others, those that reload
+    the database's initial rows (serialized_rollback) go first among them. Any other
+    transactional test flushes the database, and Django then creates the content types again
+    under new ids, which the reloaded rows would collide with."""
+    first = next((i for i, item in enumerate(items) if _transactional(item)), None)
+    if first is None:
+        return
+    rest = items[first:]
+    items[first:] = [i for i in rest if _reloads_initial_rows(i)] + [
+        i for i in rest if not _reloads_initial_rows(i)
+    ]
+
+
 @pytest.fixture
 def author(django_user_model):
     return django_user_model.objects.create_user(

@@ -335,7 +335,7 @@ def test_links_survive_a_rename_and_bad_links_are_named(browser, live_server):
     page.get_by_role("link", name=PART_1, exact=True).click()
     expect(page.locator(".field-linked_from_list")).to_contain_text(PART_3)
     page.locator("#id_slug").fill("gut-brain-conversation")
-    page.get_by_role("button", name="Save", exact=True).click()
+    page.get_by_role("button", name="Update", exact=True).click()
     expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
 
     response = page.request.get(
@@ -351,14 +351,13 @@ def test_links_survive_a_rename_and_bad_links_are_named(browser, live_server):
     page.goto(live_server.url + "/admin/posts/post/add/")
     page.locator("#id_title").fill("Notes on sleep")
     page.locator("#id_body").fill("Unfinished.")
-    page.get_by_role("button", name="Save", exact=True).click()
+    page.get_by_role("button", name="Save draft", exact=True).click()
     expect(page.locator(".messagelist")).to_contain_text("was added successfully")
 
     page.goto(live_server.url + "/admin/posts/post/add/")
     page.locator("#id_title").fill("Sleep and the gut")
     page.locator("#id_body").fill("More in [my notes](post:notes-on-sleep).")
-    page.locator("#id_status").select_option("published")
-    page.get_by_role("button", name="Save", exact=True).click()
+    page.get_by_role("button", name="Publish", exact=True).click()
     expect(page.locator(".errorlist")).to_contain_text(
         "“post:notes-on-sleep” links to “Notes on sleep”, which is a draft."
     )
@@ -413,8 +412,7 @@ def test_an_author_writes_previews_and_publishes_a_post_with_an_image(
     expect(image).to_have_attribute("height", "450")
     expect(image).to_have_js_property("naturalWidth", 800)  # loaded from the media address
     page.locator("#id_tags").fill("Sleep")
-    page.locator("#id_status").select_option("published")
-    page.get_by_role("button", name="Save", exact=True).click()
+    page.get_by_role("button", name="Publish", exact=True).click()
     expect(page.locator(".messagelist")).to_contain_text("was added successfully")
 
     page = context.new_page()  # as a reader would, with nothing of the admin still loading
@@ -442,11 +440,11 @@ def test_two_tabs_editing_one_post_lose_nothing(browser, live_server):
     second.goto(first.url)
 
     first.locator("#id_summary").fill("Edited in the first tab.")
-    first.get_by_role("button", name="Save", exact=True).click()
+    first.get_by_role("button", name="Update", exact=True).click()
     expect(first.locator(".messagelist")).to_contain_text("was changed successfully")
 
     second.locator("#id_summary").fill("Edited in the second tab.")
-    second.get_by_role("button", name="Save", exact=True).click()
+    second.get_by_role("button", name="Update", exact=True).click()
     expect(second.locator(".errornote, .errorlist").first).to_be_visible()
     expect(second.locator("body")).to_contain_text("Demo Author saved this post at")
     expect(second.locator("#id_summary")).to_have_value("Edited in the second tab.")

@@ -194,7 +194,9 @@ function startEditor() {
     const name = (event.altKey ? "alt+" : "") + (event.shiftKey ? "shift+" : "") + key;
     if (name === "s") {
       event.preventDefault();
-      const save = form.querySelector("[name=_continue]") || form.querySelector("[type=submit]");
+      // Saves without changing whether the post is public.
+      const save =
+        form.querySelector("[name=_update], [name=_draft]") || form.querySelector("[type=submit]");
       form.requestSubmit(save);
     } else if (shortcuts[name]) {
       event.preventDefault();
@@ -205,7 +207,7 @@ function startEditor() {
   form.addEventListener("keydown", function (event) {
     if ((mac ? event.metaKey : event.ctrlKey) && event.key.toLowerCase() === "s" && event.target !== body) {
       event.preventDefault();
-      form.requestSubmit(form.querySelector("[name=_continue]") || undefined);
+      form.requestSubmit(form.querySelector("[name=_update], [name=_draft]") || undefined);
     }
   });
 }
