@@ -5,7 +5,9 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.forms.models import BaseInlineFormSet
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -122,6 +124,12 @@ class SeriesPartInline(admin.StackedInline):
     verbose_name_plural = "series"
 
 
+def link_target_state(post):
+    if post.is_published:
+        return ""
+    return "scheduled" if post.is_scheduled else "draft"
+
+
 class PostAdminForm(forms.ModelForm):
     class Meta:
         model = Post
@@ -146,6 +154,9 @@ class PostAdminForm(forms.ModelForm):
             "admin:posts_post_autosave"
         )
         self.fields["body"].widget.attrs["data-words-per-minute"] = WORDS_PER_MINUTE
+        self.fields["body"].widget.attrs["data-link-targets-url"] = reverse(
+            "admin:posts_post_link_targets"
+        )
         # No maxlength on the field itself: a browser would cut a longer paste short, silently.
         self.fields["body"].validators.append(MaxLengthValidator(MAX_SOURCE_CHARACTERS))
         if self.instance.pk:
@@ -215,6 +226,7 @@ class PostAdmin(VersionViews, admin.ModelAdmin):
         js = [
             "posts/admin/tag-autocomplete.js",
             "posts/admin/preview.js",
+            "posts/admin/picker.js",
             "posts/admin/editor.js",
             "posts/admin/autosave.js",
             "posts/admin/publishing.js",
@@ -301,6 +313,11 @@ class PostAdmin(VersionViews, admin.ModelAdmin):
                 name="posts_post_preview",
             ),
             path(
+                "link-targets/",
+                self.admin_site.admin_view(self.link_targets_view),
+                name="posts_post_link_targets",
+            ),
+            path(
                 "autosave/",
                 self.admin_site.admin_view(self.autosave_view),
                 name="posts_post_autosave",
@@ -358,6 +375,27 @@ class PostAdmin(VersionViews, admin.ModelAdmin):
         if not allowed:
             raise PermissionDenied
         return autosave.keep(request, post)
+
+    def link_targets_view(self, request):
+        """Posts to link to, by title, newest first: every public post, and the drafts and
+        scheduled posts this user may edit, marked as such."""
+        posts = Post.objects.filter(
+            Post.objects.published_condition()
+            | Q(pk__in=Post.objects.editable_by(request.user).values("pk"))
+        )
+        if query := request.GET.get("q", "").strip()[:200]:
+            posts = posts.filter(title__icontains=query)
+        if (exclude := request.GET.get("exclude", "")).isdigit():
+            posts = posts.exclude(pk=int(exclude))
+        newest = posts.order_by(Coalesce("published_at", "updated_at").desc(), "-id")[:20]
+        return JsonResponse(
+            {
+                "posts": [
+                    {"title": post.title, "slug": post.slug, "state": link_target_state(post)}
+                    for post in newest.only("title", "slug", "status", "published_at")
+                ]
+            }
+        )
 
     def render_change_form(self, request, context, *args, obj=None, **kwargs):
         context["autosaves"] = autosave.offers(request.user, obj)

@@ -52,10 +52,69 @@ function startEditor() {
     return used.length ? Math.max(...used) + 1 : 1;
   }
 
-  function resourceNumbers() {
-    return [...form.querySelectorAll("input[name^='resources-'][name$='-number']")]
-      .filter((input) => !input.name.includes("__prefix__") && input.value)
-      .map((input) => input.value);
+  // Posts and resources are chosen in a picker (picker.js) opened under the toolbar.
+  const linkText = (title) => title.replace(/([\\[\]])/g, "\\$1");
+  function linkToPost(typedBrackets) {
+    openPicker({
+      anchor: toolbar,
+      label: "Link to a post",
+      placeholder: "Search posts by title",
+      search: async function (query) {
+        const address = new URL(body.dataset.linkTargetsUrl, window.location.href);
+        address.searchParams.set("q", query);
+        address.searchParams.set("exclude", body.dataset.post || "");
+        const response = await fetch(address, { credentials: "same-origin" });
+        if (!response.ok) {
+          throw new Error(String(response.status));
+        }
+        const answer = await response.json();
+        return answer.posts.map((post) => ({
+          label: post.title,
+          detail: post.state ? "(" + post.state + ")" : "",
+          value: post,
+        }));
+      },
+      choose: function (post) {
+        body.focus();
+        if (typedBrackets) {
+          body.setSelectionRange(body.selectionStart - 2, body.selectionStart);
+        }
+        replace("[" + linkText(post.title) + "](post:" + post.slug + ")");
+      },
+      close: () => body.focus(),
+    });
+  }
+
+  function resources() {
+    const rows = {};
+    for (const input of form.querySelectorAll("[name^='resources-']")) {
+      const match = /^resources-(\d+)-(number|title|DELETE)$/.exec(input.name);
+      if (match) {
+        rows[match[1]] = rows[match[1]] || {};
+        rows[match[1]][match[2]] = input.type === "checkbox" ? input.checked : input.value;
+      }
+    }
+    return Object.values(rows)
+      .filter((row) => row.number && !row.DELETE)
+      .sort((a, b) => Number(a.number) - Number(b.number));
+  }
+  function citeResource() {
+    openPicker({
+      anchor: toolbar,
+      label: "Cite a resource",
+      placeholder: "Search the post's resources",
+      search: async function (query) {
+        const words = query.toLowerCase();
+        return resources()
+          .filter((row) => (row.number + " " + row.title).toLowerCase().includes(words))
+          .map((row) => ({ label: "[" + row.number + "] " + (row.title || ""), value: row.number }));
+      },
+      choose: function (number) {
+        body.focus();
+        replace("[#" + number + "]");
+      },
+      close: () => body.focus(),
+    });
   }
 
   const actions = [
@@ -104,16 +163,8 @@ function startEditor() {
         replace(note + "note", note.length, note.length + 4);
       },
     ],
-    [
-      "citation",
-      "Cite a resource",
-      "[#]",
-      "alt+c",
-      function () {
-        const number = resourceNumbers()[0] || "1";
-        replace("[#" + number + "]", 2, 2 + number.length);
-      },
-    ],
+    ["post-link", "Link to a post", "[[ ]]", "shift+k", () => linkToPost(false)],
+    ["citation", "Cite a resource", "[#]", "alt+c", citeResource],
     [
       "image",
       "Image",
@@ -176,6 +227,12 @@ function startEditor() {
       words.toLocaleString() + (words === 1 ? " word" : " words") + " · " + minutes + " min read";
   }
   body.addEventListener("input", counted);
+  body.addEventListener("input", function (event) {
+    const caret = body.selectionStart;
+    if (event.inputType === "insertText" && body.value.slice(caret - 2, caret) === "[[") {
+      linkToPost(true);
+    }
+  });
   counted();
   toolbar.append(font, count);
   body.before(toolbar);
