@@ -157,6 +157,12 @@ class PostAdminForm(forms.ModelForm):
         self.fields["body"].widget.attrs["data-link-targets-url"] = reverse(
             "admin:posts_post_link_targets"
         )
+        self.fields["body"].widget.attrs["data-image-upload-url"] = reverse(
+            "admin:posts_image_upload"
+        )
+        self.fields["body"].widget.attrs["data-image-choices-url"] = reverse(
+            "admin:posts_image_choices"
+        )
         # No maxlength on the field itself: a browser would cut a longer paste short, silently.
         self.fields["body"].validators.append(MaxLengthValidator(MAX_SOURCE_CHARACTERS))
         if self.instance.pk:
@@ -227,6 +233,7 @@ class PostAdmin(VersionViews, admin.ModelAdmin):
             "posts/admin/tag-autocomplete.js",
             "posts/admin/preview.js",
             "posts/admin/picker.js",
+            "posts/admin/images.js",
             "posts/admin/editor.js",
             "posts/admin/autosave.js",
             "posts/admin/publishing.js",

@@ -2,11 +2,15 @@
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, F
 from django.forms.models import BaseInlineFormSet
+from django.http import JsonResponse
+from django.urls import path
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html
+from django.views.decorators.http import require_POST
 from taggit import admin as taggit_admin
 from taggit.models import Tag
 
@@ -129,6 +133,26 @@ class TagAdmin(taggit_admin.TagAdmin):
         self.message_user(request, f"Merged {names} into “{keep.name}”.")
 
 
+class ImageUploadForm(forms.ModelForm):
+    """An image uploaded from the post editor: the same checks as the Images page."""
+
+    class Meta:
+        model = Image
+        fields = ["file", "alt_text"]
+
+
+def image_choice(image):
+    """What the post editor needs of an image to offer and insert it."""
+    return {
+        "id": image.pk,
+        "description": image.alt_text,
+        "markdown": image.markdown,
+        "url": image.file.url,
+        "width": image.width,
+        "height": image.height,
+    }
+
+
 @admin.register(Image)
 class ImageAdmin(admin.ModelAdmin):
     list_display = ["thumbnail", "alt_text", "dimensions", "markdown_snippet", "uploaded_at"]
@@ -139,6 +163,37 @@ class ImageAdmin(admin.ModelAdmin):
 
     class Media:
         css = {"all": ["posts/admin/post-form.css"]}
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("upload/", view(self.upload_view), name="posts_image_upload"),
+            path("choices/", view(self.choices_view), name="posts_image_choices"),
+            *super().get_urls(),
+        ]
+
+    @method_decorator(require_POST)
+    def upload_view(self, request):
+        """An image pasted, dropped or chosen in the post editor; the form's errors if not."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = ImageUploadForm(request.POST, request.FILES)
+        if not form.is_valid():
+            errors = [error for field in form.errors.values() for error in field]
+            return JsonResponse({"errors": errors}, status=400)
+        image = form.save(commit=False)
+        image.uploaded_by = request.user
+        image.save()
+        return JsonResponse(image_choice(image), status=201)
+
+    def choices_view(self, request):
+        """Uploaded images by description, newest first, for the post editor's gallery."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        images = Image.objects.all()
+        if query := request.GET.get("q", "").strip()[:200]:
+            images = images.filter(alt_text__icontains=query)
+        return JsonResponse({"images": [image_choice(image) for image in images[:30]]})
 
     def get_readonly_fields(self, request, image=None):
         # An uploaded file stays as it is (posts show it at its size): upload a new image.

@@ -170,7 +170,7 @@ function startEditor() {
       "Image",
       "Image",
       "alt+i",
-      () => replace("![description](image:)", 2, 13),
+      () => (images ? images.choose() : replace("![description](image:)", 2, 13)),
     ],
   ];
 
@@ -236,6 +236,8 @@ function startEditor() {
   counted();
   toolbar.append(font, count);
   body.before(toolbar);
+  // Pasted, dropped and chosen images (images.js).
+  const images = window.startImages ? startImages({ body, toolbar, insert: replace }) : null;
 
   body.addEventListener("keydown", function (event) {
     if (!(mac ? event.metaKey : event.ctrlKey)) {
