@@ -9,6 +9,7 @@ from django.db.models.functions import Coalesce
 from django.forms.models import BaseInlineFormSet
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -163,6 +164,9 @@ class PostAdminForm(forms.ModelForm):
         self.fields["body"].widget.attrs["data-image-choices-url"] = reverse(
             "admin:posts_image_choices"
         )
+        self.fields["body"].label = "Text"
+        self.fields["body"].help_text = render_to_string("admin/posts/post/markdown_help.html")
+        self.fields["title"].widget.attrs["class"] = "post-title-input"
         # No maxlength on the field itself: a browser would cut a longer paste short, silently.
         self.fields["body"].validators.append(MaxLengthValidator(MAX_SOURCE_CHARACTERS))
         if self.instance.pk:
@@ -205,24 +209,11 @@ class PostAdmin(VersionViews, admin.ModelAdmin):
     prepopulated_fields = {"slug": ["title"]}
     inlines = [SeriesPartInline, ResourceInline]
     readonly_fields = ["linked_from_list", "broken_link_list", "history"]
+    # The title and the text first; what describes the post below, the rest folded away.
     fieldsets = [
-        (
-            None,
-            {
-                "fields": [
-                    "title",
-                    "slug",
-                    "author",
-                    "summary",
-                    "body",
-                    "tags",
-                    "based_on_version",
-                    "status",
-                    "published_at",
-                ]
-            },
-        ),
-        ("Links", {"fields": ["linked_from_list", "broken_link_list"]}),
+        (None, {"fields": ["title", "body", "based_on_version", "status", "published_at"]}),
+        ("Summary, tags and address", {"fields": ["summary", "tags", "slug", "author"]}),
+        ("Links", {"fields": ["linked_from_list", "broken_link_list"], "classes": ["collapse"]}),
         # "Saved versions": the admin's own History button lists who changed what.
         ("Saved versions", {"fields": ["history"], "classes": ["collapse"]}),
     ]

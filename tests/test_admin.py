@@ -179,12 +179,22 @@ def test_post_list_shows_status_series_and_tags_and_filters(admin_client, make_p
 
 
 def test_add_form_has_a_roomy_markdown_field_and_prefilled_slug(admin_client):
-    """The body is a monospace Markdown field and the slug follows the title."""
+    """The title comes first, large; the text is a Markdown field with a short help panel that
+    shows post links, citations, images and footnotes; the slug follows the title."""
     response = admin_client.get(reverse("admin:posts_post_add"))
+    content = response.content.decode()
+    assert (
+        content.index('id="id_title"')
+        < content.index('id="id_body"')
+        < content.index('id="id_summary"')
+    )
+    assertContains(response, 'class="post-title-input"')
     assertContains(response, 'class="markdown-source"')
     assertContains(response, "posts/admin/post-form.css")
     assertContains(response, "data-prepopulated-fields")
-    assertContains(response, "Markdown:")
+    assertContains(response, "<summary>Markdown help</summary>", html=True)
+    for example in ("(post:", "[#2]", "(image:12)", "[^1]: The note."):
+        assertContains(response, example)
 
 
 def test_series_admin_orders_parts_by_position(admin_client, make_post):
