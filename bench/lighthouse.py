@@ -14,8 +14,6 @@ import contextlib
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -39,12 +37,6 @@ UNSCORED = {"notApplicable", "informative", "manual", "error"}
 # Chromium sometimes starts tracing the page's new renderer process after the navigation began;
 # Lighthouse then finds no navigationStart and asks to be run again.
 RETRY = {"NO_NAVSTART"}
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def lighthouse(url, output, chrome, attempts=3):
@@ -109,68 +101,25 @@ def main():
     if not LIGHTHOUSE.exists():
         subprocess.run(["npm", "ci", "--prefix", BENCH, "--no-audit", "--no-fund"], check=True)
     sys.path.insert(0, str(ROOT))
-    from bench.run import wait_for_port
+    from bench.served import served_demo
 
     started = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="gutbrain-lighthouse-"))
-    env = {
-        **os.environ,
-        "DJANGO_SECRET_KEY": "lighthouse-only",
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DATABASE_URL": f"sqlite:///{workdir / 'db.sqlite3'}",
-        "DJANGO_STATIC_ROOT": str(workdir / "static"),
-        "DJANGO_MEDIA_ROOT": str(workdir / "media"),
-        "GUTBRAIN_SERVE_MEDIA": "true",
-        "DJANGO_LOG_LEVEL": "WARNING",
-        "GUNICORN_ACCESS_LOG": "",
-    }
-    for name in ("DJANGO_DEBUG", "DJANGO_PLAIN_STATIC", "DJANGO_SETTINGS_MODULE"):
-        env.pop(name, None)
-    python = sys.executable
-    for command in (["migrate"], ["collectstatic", "--noinput"], ["load_demo", "--with-login"]):
-        subprocess.run(
-            [python, "manage.py", *command, "-v0"],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            python,
-            "-m",
-            "gunicorn",
-            "gutbrain.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-    )
     broken, details, errored = [], [], {}
     try:
-        wait_for_port(port)
-        for path in args.paths * 2:  # warm up both workers
-            with contextlib.suppress(urllib.error.HTTPError):
-                urllib.request.urlopen(f"http://127.0.0.1:{port}{path}").close()
-        print(f"{'path':56}" + "".join(f"{c:>16}" for c in CATEGORIES))
-        for path in args.paths:
-            lhr = lighthouse(f"http://127.0.0.1:{port}{path}", workdir / "lhr.json", chrome)
-            if lhr is None:
-                broken.append(path)
-                print(f"{path:56}{'Lighthouse failed':>16}")
-            elif lines := report(path, lhr, errored):
-                details += ["", path, *lines]
+        with served_demo("gutbrain-lighthouse-site-") as base:
+            for path in args.paths * 2:  # warm up both workers
+                with contextlib.suppress(urllib.error.HTTPError):
+                    urllib.request.urlopen(f"{base}{path}").close()
+            print(f"{'path':56}" + "".join(f"{c:>16}" for c in CATEGORIES))
+            for path in args.paths:
+                lhr = lighthouse(f"{base}{path}", workdir / "lhr.json", chrome)
+                if lhr is None:
+                    broken.append(path)
+                    print(f"{path:56}{'Lighthouse failed':>16}")
+                elif lines := report(path, lhr, errored):
+                    details += ["", path, *lines]
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait()
         shutil.rmtree(workdir, ignore_errors=True)
     print("\n".join(details))
     if errored:  # unscored: these audits cost no points, but their advice is missing
