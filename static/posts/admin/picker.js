@@ -35,6 +35,7 @@ function openPicker(options) {
   let items = [];
   let active = -1;
   let asked = 0;
+  let shown = null; // the query the list shows the answer to
 
   function mark(index) {
     active = index;
@@ -49,15 +50,17 @@ function openPicker(options) {
 
   async function refresh() {
     const ask = ++asked;
+    const query = input.value.trim();
     let found;
     try {
-      found = await options.search(input.value.trim());
+      found = await options.search(query);
     } catch (error) {
       found = null;
     }
     if (ask !== asked) {
       return; // an answer to an older query
     }
+    shown = query;
     items = found || [];
     list.replaceChildren();
     items.forEach((item, index) => {
@@ -108,7 +111,13 @@ function openPicker(options) {
       }
     } else if (event.key === "Enter") {
       event.preventDefault();
-      pick(active);
+      if (shown === input.value.trim()) {
+        pick(active);
+      } else {
+        // Typed faster than the list follows: choose from the answer to what was typed.
+        clearTimeout(pending);
+        refresh().then(() => pick(active));
+      }
     } else if (event.key === "Escape") {
       event.preventDefault();
       close();
