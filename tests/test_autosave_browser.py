@@ -2,6 +2,7 @@
 dropped connection and leaving with unsaved changes."""
 
 import pytest
+from django.conf import settings
 from playwright.sync_api import expect
 
 from tests.test_browser import PART_2, PageProblems, log_in_as_demo_author
@@ -90,4 +91,25 @@ def test_offline_text_is_kept_in_the_browser_and_leaving_asks_first(browser, liv
     page.goto(live_server.url + "/admin/posts/post/")
     page.locator("#result_list").get_by_role("link", name=PART_2, exact=True).click()
     expect(page.locator(".autosave-offers")).to_contain_text("Restore the text")
+    context.close()
+
+
+def test_a_save_after_the_session_lapsed_asks_to_log_in_and_loses_nothing(browser, live_server):
+    context = browser.new_context()
+    page = context.new_page()
+    open_part_2(page, live_server)
+    type_at_the_end(page, SENTENCE)
+    # The session lapses before the writer saves (the CSRF cookie, which lasts, stays).
+    cookies = context.cookies()
+    context.clear_cookies()
+    context.add_cookies([c for c in cookies if c["name"] != settings.SESSION_COOKIE_NAME])
+    page.get_by_role("button", name="Update", exact=True).click()
+    expect(page.get_by_role("button", name="Log in")).to_be_visible()  # asked to log in again
+    page.get_by_label("Username").fill("demo")
+    page.get_by_label("Password").fill("gutbrain-demo")
+    page.get_by_role("button", name="Log in").click()
+    offer = page.locator(".autosave-offers")  # back at the post, the text offered back
+    expect(offer).to_contain_text("Restore the text you were writing at")
+    offer.get_by_role("button", name="Restore").first.click()
+    assert page.locator("#id_body").input_value().endswith(SENTENCE)
     context.close()
