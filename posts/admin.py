@@ -1,27 +1,16 @@
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db.models import Q
-from django.db.models.functions import Coalesce
 from django.forms.models import BaseInlineFormSet
-from django.http import JsonResponse
-from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.cache import add_never_cache_headers
-from django.utils.csp import CSP
-from django.utils.decorators import method_decorator
 from django.utils.formats import date_format
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
-from django.views.decorators.clickjacking import xframe_options_sameorigin
-from django.views.decorators.csp import csp_override
-from django.views.decorators.http import require_POST
 
 # Series, tags and images have an admin module of their own.
 import posts.library_admin  # noqa: F401
@@ -38,11 +27,10 @@ from posts.rendering import (
     MAX_SOURCE_CHARACTERS,
     WORDS_PER_MINUTE,
     RenderError,
-    reading_minutes,
 )
-from posts.resources import resources_in_form
 from posts.version_admin import VersionViews
 from posts.versions import record_version
+from posts.writing_admin import WritingViews
 
 
 def keep_stored_version(post_id):
@@ -125,12 +113,6 @@ class SeriesPartInline(admin.StackedInline):
     verbose_name_plural = "series"
 
 
-def link_target_state(post):
-    if post.is_published:
-        return ""
-    return "scheduled" if post.is_scheduled else "draft"
-
-
 class PostAdminForm(forms.ModelForm):
     class Meta:
         model = Post
@@ -199,7 +181,7 @@ admin.site.index_title = "Writing"
 
 
 @admin.register(Post)
-class PostAdmin(VersionViews, admin.ModelAdmin):
+class PostAdmin(WritingViews, VersionViews, admin.ModelAdmin):
     form = PostAdminForm
     list_display = ["title", "state", "is_live", "published_at", "series_titles", "tag_names"]
     list_filter = [StateFilter, BrokenLinksFilter, "tags", "series"]
@@ -327,73 +309,6 @@ class PostAdmin(VersionViews, admin.ModelAdmin):
             ),
             *super().get_urls(),
         ]
-
-    @method_decorator(require_POST)
-    # Shown in a frame beside the editor: framing by the admin itself is allowed here only.
-    @method_decorator(xframe_options_sameorigin)
-    @method_decorator(csp_override({**settings.SECURE_CSP, "frame-ancestors": [CSP.SELF]}))
-    def preview_view(self, request):
-        """The post being written, as readers will see it: same rendering, same stylesheet."""
-        post_id = request.POST.get("post", "")
-        saved = Post.objects.filter(pk=int(post_id)).first() if post_id.isdigit() else None
-        if saved is not None and not self.has_view_permission(request, saved):
-            raise PermissionDenied
-        post = Post(
-            pk=saved.pk if saved else None,
-            slug=request.POST.get("slug", ""),
-            title=request.POST.get("title", ""),
-            summary=request.POST.get("summary", ""),
-            body=request.POST.get("body", ""),
-            author=saved.author if saved else request.user,
-            published_at=saved.published_at if saved else None,
-            reading_minutes=reading_minutes(request.POST.get("body", "")),
-        )
-        try:
-            post.render_body()
-        except RenderError as error:
-            post.body_html = format_html("<p><strong>{}</strong></p>", error)
-        # The resources as the form holds them, saved or not, linking back to the text.
-        resources = resources_in_form(request.POST)
-        if resources is None:
-            resources = saved.resources.all() if saved else []
-        context = {"post": post, "resources": post.cited_resources(resources)}
-        response = TemplateResponse(request, "posts/preview.html", context)
-        add_never_cache_headers(response)
-        return response
-
-    @method_decorator(require_POST)
-    def autosave_view(self, request):
-        """Keeps the text a tab is writing: in a post this user may edit, or in a new one."""
-        post_id = request.POST.get("post", "")
-        if post_id:
-            post = get_object_or_404(Post, pk=int(post_id)) if post_id.isdigit() else None
-            allowed = post is not None and self.has_change_permission(request, post)
-        else:
-            post, allowed = None, self.has_add_permission(request)
-        if not allowed:
-            raise PermissionDenied
-        return autosave.keep(request, post)
-
-    def link_targets_view(self, request):
-        """Posts to link to, by title, newest first: every public post, and the drafts and
-        scheduled posts this user may edit, marked as such."""
-        posts = Post.objects.filter(
-            Post.objects.published_condition()
-            | Q(pk__in=Post.objects.editable_by(request.user).values("pk"))
-        )
-        if query := request.GET.get("q", "").strip()[:200]:
-            posts = posts.filter(title__icontains=query)
-        if (exclude := request.GET.get("exclude", "")).isdigit():
-            posts = posts.exclude(pk=int(exclude))
-        newest = posts.order_by(Coalesce("published_at", "updated_at").desc(), "-id")[:20]
-        return JsonResponse(
-            {
-                "posts": [
-                    {"title": post.title, "slug": post.slug, "state": link_target_state(post)}
-                    for post in newest.only("title", "slug", "status", "published_at")
-                ]
-            }
-        )
 
     def render_change_form(self, request, context, *args, obj=None, **kwargs):
         context["autosaves"] = autosave.offers(request.user, obj)
