@@ -155,8 +155,15 @@ def test_a_text_over_the_limit_is_refused_with_the_forms_message(writer, writers
 
 @pytest.mark.parametrize(
     "data",
-    [{"tab": ""}, {"tab": "a b"}, {"tab": "x" * 41}, {"post": "abc"}, {"post": "999999"}],
-    ids=["no-tab", "odd-tab", "long-tab", "odd-post", "no-such-post"],
+    [
+        {"tab": ""},
+        {"tab": "a b"},
+        {"tab": "x" * 41},
+        {"post": "abc"},
+        {"post": "999999"},
+        {"post": "9" * 30},
+    ],
+    ids=["no-tab", "odd-tab", "long-tab", "odd-post", "no-such-post", "huge-post-id"],
 )
 def test_bad_autosaves_are_refused_and_keep_nothing(writer, writers_post, data):
     client = logged_in(writer)

@@ -55,6 +55,15 @@ def test_targets_leave_out_the_post_being_written_and_stop_at_twenty(admin_clien
 
 
 @pytest.mark.django_db
+def test_odd_query_values_get_an_answer(admin_client, make_post):
+    make_post(title="Sleep")
+    assert targets(admin_client, q="sleep", exclude="9" * 30) == [("Sleep", "")]
+    assert targets(admin_client, q="x" * 5000, exclude="abc") == []
+    preview = admin_client.post(reverse("admin:posts_post_preview"), {"post": "9" * 30})
+    assert preview.status_code == 200
+
+
+@pytest.mark.django_db
 def test_only_staff_search_link_targets(client, make_post, django_user_model):
     make_post(title="Draft", status=Post.Status.DRAFT, published_at=None)
     response = client.get(TARGETS, {"q": "draft"})
