@@ -1,14 +1,17 @@
 """Images for posts: what an upload must be, where it is stored, and how `image:ID` in a
 post's Markdown finds it."""
 
+import io
 from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import models
 from django.utils import timezone
 from django.utils.text import slugify
 from PIL import Image as PillowImage
+from PIL import ImageOps
 
 # MPO is how Pillow reads the JPEGs many phone cameras make.
 IMAGE_FORMATS = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "WEBP": "WebP", "GIF": "GIF"}
@@ -18,6 +21,7 @@ IMAGE_MAX_BYTES = 10 * 1024 * 1024
 IMAGE_MAX_PIXELS = 50_000_000
 IMAGE_SCHEME = "image:"
 MAX_IMAGE_ID = 2**63 - 1  # the largest BigAutoField
+ORIENTATION = 0x0112  # the EXIF tag of how the camera was held
 
 
 def image_format(file):
@@ -64,6 +68,34 @@ def validate_image_file(file):
         raise ValidationError("This file is not an image Pillow can read.")
     if found not in IMAGE_FORMATS:
         raise ValidationError(f"Upload a JPEG, PNG, WebP or GIF image; this one is {found}.")
+
+
+def without_metadata(file):
+    """The uploaded image upright and without its metadata (EXIF with GPS position and camera
+    serials, XMP), keeping its colour profile; None when there is nothing to take away, so
+    that the file is stored byte for byte. JPEGs keep their quantisation unless turned."""
+    file.seek(0)
+    with PillowImage.open(file) as image:
+        if image.format not in ("JPEG", "MPO", "PNG", "WEBP") or getattr(image, "is_animated", 0):
+            return None  # GIFs carry no EXIF; an animation is kept as it is
+        exif = image.getexif()
+        if not exif and "xmp" not in image.info and "XML:com.adobe.xmp" not in image.info:
+            return None
+        turned = exif.get(ORIENTATION, 1) != 1
+        upright = ImageOps.exif_transpose(image) if turned else image
+        options = {"icc_profile": image.info.get("icc_profile")}
+        kind = "JPEG" if image.format == "MPO" else image.format
+        if kind == "JPEG":
+            options["quality"] = 92 if turned else "keep"
+            if upright.mode not in ("RGB", "L", "CMYK"):
+                upright = upright.convert("RGB")
+        elif kind == "WEBP":
+            options["lossless"] = image.info.get("lossless", False)
+            options["quality"] = 92
+        buffer = io.BytesIO()
+        upright.save(buffer, kind, **{k: v for k, v in options.items() if v is not None})
+    file.seek(0)
+    return ContentFile(buffer.getvalue(), name=file.name)
 
 
 def image_upload_to(image, filename):
@@ -113,6 +145,13 @@ class Image(models.Model):
 
     def __str__(self):
         return self.alt_text
+
+    def save(self, *args, **kwargs):
+        # Readers get the picture, not where and with what it was taken.
+        uploaded = self.file and not self.file._committed
+        if uploaded and (upright := without_metadata(self.file)) is not None:
+            self.file = upright
+        super().save(*args, **kwargs)
 
     @property
     def markdown(self):
