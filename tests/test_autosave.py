@@ -2,11 +2,13 @@
 when the post is opened again; staff-only, CSRF-protected, bounded in size and rate."""
 
 import json
+from types import SimpleNamespace
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
+import posts.autosave
 from posts.autosave import AUTOSAVES_PER_MINUTE, KEPT_PER_POST, Autosave
 from posts.models import Post
 from posts.rendering import MAX_SOURCE_CHARACTERS
@@ -172,7 +174,11 @@ def test_bad_autosaves_are_refused_and_keep_nothing(writer, writers_post, data):
     assert not Autosave.objects.exists()
 
 
-def test_autosaves_are_rate_limited_per_writer(writer, writers_post, django_user_model):
+def test_autosaves_are_rate_limited_per_writer(
+    writer, writers_post, django_user_model, monkeypatch
+):
+    # All within one minute of the clock, whenever the test runs.
+    monkeypatch.setattr(posts.autosave, "time", SimpleNamespace(time=lambda: 60_000_030.0))
     client = logged_in(writer)
     answers = [
         autosave(client, writers_post, body=f"Text {n}.").status_code
