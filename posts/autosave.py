@@ -2,11 +2,12 @@
 crash, a closed tab or an expired session loses nothing. An autosave is not a version and is
 never published: it is offered back to the one who wrote it when they open the post again."""
 
-import re
 import time
 
+from django import forms
 from django.conf import settings
 from django.core.cache import cache
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.http import JsonResponse
 from django.utils import timezone
@@ -18,8 +19,6 @@ from posts.rendering import MAX_SOURCE_CHARACTERS, as_file_text
 KEPT_PER_POST = 5
 # A tab autosaves a few seconds after typing stops; this leaves room for many tabs and bursts.
 AUTOSAVES_PER_MINUTE = 60
-TAB = re.compile(r"[A-Za-z0-9-]{1,40}")
-TOO_LONG = f"Ensure this value has at most {MAX_SOURCE_CHARACTERS} characters (it has {{count}})."
 
 
 class Autosave(models.Model):
@@ -59,29 +58,40 @@ class Autosave(models.Model):
         }
 
 
+class AutosaveForm(forms.Form):
+    """What a tab sends: checked as the post form checks the same text."""
+
+    tab = forms.RegexField(
+        r"^[A-Za-z0-9-]{1,40}\Z", error_messages={"invalid": "The autosave names no editor tab."}
+    )
+    title = forms.CharField(required=False, strip=False)
+    body = forms.CharField(
+        required=False, strip=False, validators=[MaxLengthValidator(MAX_SOURCE_CHARACTERS)]
+    )
+    based_on_version = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+
+
 def keep(request, post):
     """The autosave view's work, once the admin has checked who may edit `post` (None: a new
     post): the tab's latest text, kept; an answer the editor's script reads."""
-    tab = request.POST.get("tab", "")
-    if not TAB.fullmatch(tab):
-        return JsonResponse({"error": "The autosave names no editor tab."}, status=400)
-    body = request.POST.get("body", "")
-    if len(body) > MAX_SOURCE_CHARACTERS:
-        return JsonResponse({"error": TOO_LONG.format(count=len(body))}, status=400)
+    form = AutosaveForm(request.POST)
+    if not form.is_valid():
+        errors = [error for field in form.errors.values() for error in field]
+        return JsonResponse({"error": " ".join(errors)}, status=400)
     if too_often(request.user):
         return JsonResponse(
             {"error": "Autosaves come too fast; the text is kept in this browser for now."},
             status=429,
         )
-    version = request.POST.get("based_on_version", "")
+    text = form.cleaned_data
     autosave, _ = Autosave.objects.update_or_create(
         user=request.user,
         post=post,
-        tab=tab,
+        tab=text["tab"],
         defaults={
-            "title": request.POST.get("title", "")[:1000],
-            "body": body,
-            "based_on_version": int(version) if version.isdigit() else None,
+            "title": text["title"][:1000],
+            "body": text["body"],
+            "based_on_version": text["based_on_version"],
             "saved_at": timezone.now(),
         },
     )

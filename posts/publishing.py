@@ -10,8 +10,6 @@ from django.utils import timezone
 
 from posts.models import Post
 
-BUTTONS = ("_draft", "_update", "_publish", "_schedule", "_unpublish")
-
 
 class ScheduleField(forms.DateTimeField):
     """A date and time as the browser's date-time picker sends it, in the site's time zone."""
@@ -54,8 +52,8 @@ def state(post):
     return "scheduled" if post.is_scheduled else "published"
 
 
-def offset_minutes(moment=None):
-    """The site's time zone's offset from UTC, for the script that shows the writer's own time."""
-    moment = moment or timezone.now()
-    offset = timezone.localtime(moment).utcoffset() or datetime.timedelta()
+def offset_minutes():
+    """The site's time zone's offset from UTC now, for the script that shows the writer's own
+    time beside a scheduled one (an hour out across a change of clocks)."""
+    offset = timezone.localtime().utcoffset() or datetime.timedelta()
     return int(offset.total_seconds() // 60)

@@ -16,21 +16,16 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_POST
 
-from posts import autosave
+from posts import autosave, publishing
 from posts.models import Post
 from posts.rendering import RenderError, reading_minutes
 from posts.resources import resources_in_form
 
 
-def as_id(value):
-    """A row id as a form sends it, or None: digits a database column holds, nothing else."""
-    return int(value) if value.isdigit() and len(value) <= 9 else None
-
-
-def link_target_state(post):
-    if post.is_published:
-        return ""
-    return "scheduled" if post.is_scheduled else "draft"
+def marked(post):
+    """How the link picker marks a post: by its state, unless it is public."""
+    state = publishing.state(post)
+    return "" if state == "published" else state
 
 
 class WritingViews:
@@ -42,8 +37,9 @@ class WritingViews:
     @method_decorator(csp_override({**settings.SECURE_CSP, "frame-ancestors": [CSP.SELF]}))
     def preview_view(self, request):
         """The post being written, as readers will see it: same rendering, same stylesheet."""
-        post_id = as_id(request.POST.get("post", ""))
-        saved = Post.objects.filter(pk=post_id).first() if post_id else None
+        # (Out of range, a number names no post: Django's lookups say so, not the database.)
+        post_id = request.POST.get("post", "")
+        saved = Post.objects.filter(pk=post_id).first() if post_id.isdigit() else None
         if saved is not None and not self.has_view_permission(request, saved):
             raise PermissionDenied
         post = Post(
@@ -74,7 +70,7 @@ class WritingViews:
         """Keeps the text a tab is writing: in a post this user may edit, or in a new one."""
         post_id = request.POST.get("post", "")
         if post_id:
-            post = get_object_or_404(Post, pk=as_id(post_id)) if as_id(post_id) else None
+            post = get_object_or_404(Post, pk=post_id) if post_id.isdigit() else None
             allowed = post is not None and self.has_change_permission(request, post)
         else:
             post, allowed = None, self.has_add_permission(request)
@@ -91,13 +87,13 @@ class WritingViews:
         )
         if query := request.GET.get("q", "").strip()[:200]:
             posts = posts.filter(title__icontains=query)
-        if exclude := as_id(request.GET.get("exclude", "")):
+        if (exclude := request.GET.get("exclude", "")).isdigit():
             posts = posts.exclude(pk=exclude)
         newest = posts.order_by(Coalesce("published_at", "updated_at").desc(), "-id")[:20]
         return JsonResponse(
             {
                 "posts": [
-                    {"title": post.title, "slug": post.slug, "state": link_target_state(post)}
+                    {"title": post.title, "slug": post.slug, "state": marked(post)}
                     for post in newest.only("title", "slug", "status", "published_at")
                 ]
             }

@@ -156,21 +156,34 @@ def test_a_text_over_the_limit_is_refused_with_the_forms_message(writer, writers
 
 
 @pytest.mark.parametrize(
-    "data",
+    ("data", "status", "message"),
     [
-        {"tab": ""},
-        {"tab": "a b"},
-        {"tab": "x" * 41},
-        {"post": "abc"},
-        {"post": "999999"},
-        {"post": "9" * 30},
+        ({"tab": ""}, 400, "This field is required."),
+        ({"tab": "a b"}, 400, "The autosave names no editor tab."),
+        ({"tab": "x" * 41}, 400, "The autosave names no editor tab."),
+        ({"post": "abc"}, 403, None),
+        ({"post": "999999"}, 404, None),
+        ({"post": "9" * 30}, 404, None),
+        ({"based_on_version": "9" * 30}, 400, "less than or equal to 2147483647"),
+        ({"based_on_version": "two"}, 400, "Enter a whole number."),
     ],
-    ids=["no-tab", "odd-tab", "long-tab", "odd-post", "no-such-post", "huge-post-id"],
+    ids=[
+        "no-tab",
+        "odd-tab",
+        "long-tab",
+        "odd-post",
+        "no-such-post",
+        "huge-post-id",
+        "huge-version",
+        "odd-version",
+    ],
 )
-def test_bad_autosaves_are_refused_and_keep_nothing(writer, writers_post, data):
+def test_bad_autosaves_are_refused_and_keep_nothing(writer, writers_post, data, status, message):
     client = logged_in(writer)
     response = client.post(AUTOSAVE, {"post": writers_post.pk, "tab": "t", "body": "x", **data})
-    assert response.status_code in (400, 403, 404)
+    assert response.status_code == status
+    if message:
+        assert message in json.loads(response.content)["error"]
     assert not Autosave.objects.exists()
 
 

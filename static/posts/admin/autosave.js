@@ -3,6 +3,12 @@
 // version, never published). While the server cannot take them (offline, a lapsed session),
 // they are kept in this browser instead. Opening the post again offers each text left behind
 // that differs from the saved one; leaving with unsaved changes asks first.
+// A time of day as the writer's clock shows it, as "14:32".
+function clock(date) {
+  "use strict";
+  return date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hour12: false });
+}
+
 function startAutosave() {
   "use strict";
   const body = document.getElementById("id_body");
@@ -32,8 +38,6 @@ function startAutosave() {
   let timer;
 
   const same = (a, b) => a.title === b.title && a.body === b.body;
-  const clock = (date) =>
-    date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hour12: false });
 
   function keepInBrowser(text) {
     try {
@@ -142,9 +146,7 @@ function offerRestores(title, body, storageKey) {
     if (plain(stored.body) === plain(body.value) && storedTitle === (title ? title.value.trim() : "")) {
       localStorage.removeItem(storageKey); // saved since: nothing to offer
     } else if (!offers.some((offer) => plain(offer.body) === plain(stored.body))) {
-      const when = new Date(stored.saved_at);
-      const time = when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hour12: false });
-      offers.unshift({ ...stored, time: time, browser: true });
+      offers.unshift({ ...stored, time: clock(new Date(stored.saved_at)), browser: true });
     }
   }
   if (!offers.length) {

@@ -239,7 +239,9 @@ function startEditor() {
   // Pasted, dropped and chosen images (images.js).
   const images = window.startImages ? startImages({ body, toolbar, insert: replace }) : null;
 
-  body.addEventListener("keydown", function (event) {
+  // Ctrl/Cmd+S saves from anywhere in the form (not the browser's "save page"); the other
+  // shortcuts act on the text.
+  form.addEventListener("keydown", function (event) {
     if (!(mac ? event.metaKey : event.ctrlKey)) {
       return;
     }
@@ -254,19 +256,10 @@ function startEditor() {
     if (name === "s") {
       event.preventDefault();
       // Saves without changing whether the post is public.
-      const save =
-        form.querySelector("[name=_update], [name=_draft]") || form.querySelector("[type=submit]");
-      form.requestSubmit(save);
-    } else if (shortcuts[name]) {
+      form.requestSubmit(form.querySelector("[name=_update], [name=_draft]") || undefined);
+    } else if (event.target === body && shortcuts[name]) {
       event.preventDefault();
       shortcuts[name]();
-    }
-  });
-  // Ctrl/Cmd+S from anywhere in the form saves too, not the browser's "save page".
-  form.addEventListener("keydown", function (event) {
-    if ((mac ? event.metaKey : event.ctrlKey) && event.key.toLowerCase() === "s" && event.target !== body) {
-      event.preventDefault();
-      form.requestSubmit(form.querySelector("[name=_update], [name=_draft]") || undefined);
     }
   });
 }
