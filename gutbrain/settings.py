@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "django.contrib.sitemaps",
     "taggit",
+    "pictures",
+    "django_tasks_db",
     "posts",
 ]
 
@@ -269,6 +271,29 @@ STORAGES = {
 }
 
 TAGGIT_CASE_INSENSITIVE = True
+
+# Work done outside the request (image renditions): a queue kept in the database, worked by
+# `manage.py db_worker` (scripts/worker). Any Django tasks backend can take its place, such
+# as django-tasks-rq on Redis (README.md, "Background work").
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("GUTBRAIN_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+    }
+}
+# Work not done this long after it was asked for is asked for again (its worker died).
+GUTBRAIN_TASK_OVERDUE_SECONDS = int(os.environ.get("GUTBRAIN_TASK_OVERDUE_SECONDS", "300"))
+
+# Renditions of uploaded images: 400, 800, 1200 and 1600 px wide (never wider than the
+# original), in WebP and JPEG. posts.renditions makes them in the background; the library's
+# own dispatch is off so that the database keeps what is still to be made.
+PICTURES = {
+    "CONTAINER_WIDTH": 1600,
+    "GRID_COLUMNS": 4,
+    "PIXEL_DENSITIES": [1],
+    "FILE_TYPES": ["WEBP", "JPEG"],
+    "USE_PLACEHOLDERS": False,
+    "PROCESSOR": "pictures.tasks.noop",
+}
 
 GUTBRAIN_SITE_TITLE = os.environ.get("GUTBRAIN_SITE_TITLE", "gutbrain")
 GUTBRAIN_SITE_DESCRIPTION = os.environ.get(

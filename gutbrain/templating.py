@@ -15,6 +15,8 @@ from django.utils import translation
 from django.utils.timezone import template_localtime
 from jinja2 import Environment, Undefined
 
+from posts import cards
+from posts.rendering import IMAGE_SIZES
 from posts.structured_data import blog_posting
 
 
@@ -36,12 +38,24 @@ def tag_address(tag):
     return reverse("posts:tag", args=[tag.slug])
 
 
+def post_link_card(post, series_places):
+    """The post's link-preview card, naming the first of its series."""
+    return cards.for_post(post, series_places[0].series.title if series_places else "")
+
+
 def environment(**options):
     # A missing value prints nothing, as in Django's templates, also when debugging.
     options["undefined"] = Undefined
     env = Environment(extensions=["jinja2.ext.i18n"], **options)
     env.install_gettext_callables(translation.gettext, translation.ngettext, newstyle=True)
-    env.globals.update(static=static, url=url, blog_posting=blog_posting)
+    env.globals.update(
+        static=static,
+        url=url,
+        blog_posting=blog_posting,
+        post_link_card=post_link_card,
+        site_link_card=cards.for_site,
+        image_sizes=IMAGE_SIZES,
+    )
     env.filters.update(
         date=local_date, pluralize=defaultfilters.pluralize, tag_address=tag_address
     )

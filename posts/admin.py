@@ -116,7 +116,10 @@ class SeriesPartInline(admin.StackedInline):
 class PostAdminForm(forms.ModelForm):
     class Meta:
         model = Post
-        fields = ["title", "slug", "author", "summary", "body", "status", "published_at", "tags"]
+        fields = [
+            *("title", "slug", "author", "summary", "body", "status", "published_at", "tags"),
+            "feature_image",
+        ]
         widgets = {
             "body": forms.Textarea(attrs={"rows": 30, "class": "markdown-source"}),
             "summary": forms.Textarea(attrs={"rows": 3, "maxlength": 300}),
@@ -194,7 +197,10 @@ class PostAdmin(WritingViews, VersionViews, admin.ModelAdmin):
     # The title and the text first; what describes the post below, the rest folded away.
     fieldsets = [
         (None, {"fields": ["title", "body", "based_on_version", "status", "published_at"]}),
-        ("Summary, tags and address", {"fields": ["summary", "tags", "slug", "author"]}),
+        (
+            "Summary, feature image, tags and address",
+            {"fields": ["summary", "feature_image", "tags", "slug", "author"]},
+        ),
         ("Links", {"fields": ["linked_from_list", "broken_link_list"], "classes": ["collapse"]}),
         # "Saved versions": the admin's own History button lists who changed what.
         ("Saved versions", {"fields": ["history"], "classes": ["collapse"]}),

@@ -17,7 +17,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save, pre_de
 from django.utils import timezone
 from taggit.models import Tag
 
-from posts import search
+from posts import renditions, search
 from posts.images import IMAGE_SCHEME, Image
 from posts.models import Post, PreviousSlug, Resource, Series, SeriesPart, TaggedPost
 from posts.page_cache import retire_pages
@@ -141,7 +141,13 @@ def resource_changed(sender, instance, **kwargs):
 
 
 def image_changed(sender, instance, **kwargs):
-    showing = Post.objects.filter(body__contains=f"{IMAGE_SCHEME}{instance.pk})")
+    # A new image or file (not the save that marks its renditions made): renditions to make.
+    whole_save = kwargs.get("created") or kwargs.get("update_fields") is None
+    if whole_save and instance.renditions == Image.Renditions.PENDING:
+        renditions.ask_for(instance)
+    named = f"{IMAGE_SCHEME}{instance.pk}"
+    # An image, `(image:4)`, or a figure, `(image:4 "caption")`.
+    showing = Post.objects.filter(Q(body__contains=f"{named})") | Q(body__contains=f"{named} "))
     with changes() as pending:
         pending.dependants.update(showing.values_list("pk", flat=True))
 

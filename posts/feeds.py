@@ -4,6 +4,7 @@ Each entry carries the summary and the full sanitised body with its resources, e
 absolute; its id is the post's GUID, which never follows the slug or title.
 """
 
+import mimetypes
 import re
 from dataclasses import dataclass
 from html import escape, unescape
@@ -16,7 +17,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
+from django.utils.feedgenerator import Atom1Feed, Enclosure, Rss201rev2Feed
 from taggit.models import Tag
 
 from posts.links import site_origin
@@ -28,6 +29,10 @@ START_TAG = re.compile(r'<[a-zA-Z][^\s/>]*(?:\s+[^\s"=>/]+(?:="[^"]*")?)*\s*/?>'
 URL_ATTRIBUTE = re.compile(r'\s(href|src)="([^"]*)"')
 # Characters XML 1.0 cannot carry, such as control characters pasted from a PDF.
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def image_type(image):
+    return mimetypes.guess_type(image.file.name)[0] or "application/octet-stream"
 
 
 def xml_text(value):
@@ -54,11 +59,15 @@ class RssWithContent(Rss201rev2Feed):
         return {
             **super().rss_attributes(),
             "xmlns:content": "http://purl.org/rss/1.0/modules/content/",
+            "xmlns:media": "http://search.yahoo.com/mrss/",
         }
 
     def add_item_elements(self, handler, item):
         super().add_item_elements(handler, item)
         handler.addQuickElement("content:encoded", item["content_html"])
+        if image := item["image"]:
+            # The feature image as feed readers that show a picture per entry look for it.
+            handler.addQuickElement("media:content", "", image)
 
 
 class AtomWithContent(Atom1Feed):
@@ -144,12 +153,14 @@ class PostFeed(Feed):
     def items(self, scope):
         posts = list(
             scope.posts.defer("body")  # entries show the rendered body
-            .select_related("author")
+            .select_related("author", "feature_image")
             .with_tags()
             .order_by("-published_at", "-id")[:ENTRIES]
         )
         for post in posts:
             post.absolute_url = scope.origin + post.get_absolute_url()
+            if post.feature_image:
+                post.image_url = urljoin(post.absolute_url, post.feature_image.file.url)
         self.attach_content(posts)
         return posts
 
@@ -189,8 +200,25 @@ class PostFeed(Feed):
     def item_categories(self, post):
         return sorted(xml_text(tag.name) for tag in post.tag_list)
 
+    def item_enclosures(self, post):
+        if image := post.feature_image:
+            return [Enclosure(post.image_url, str(image.file.size), image_type(image))]
+        return []
+
     def item_extra_kwargs(self, post):
-        return {"content_html": post.feed_content}
+        image = post.feature_image
+        return {
+            "content_html": post.feed_content,
+            "image": {
+                "url": post.image_url,
+                "medium": "image",
+                "type": image_type(image),
+                "width": str(image.width),
+                "height": str(image.height),
+            }
+            if image
+            else None,
+        }
 
 
 def serve(feed):

@@ -1,6 +1,7 @@
 """Images for posts: what an upload must be, where it is stored, and how `image:ID` in a
 post's Markdown finds it."""
 
+import hashlib
 import io
 from pathlib import Path
 
@@ -10,8 +11,11 @@ from django.core.files.base import ContentFile
 from django.db import models
 from django.utils import timezone
 from django.utils.text import slugify
+from pictures.models import PictureField
 from PIL import Image as PillowImage
 from PIL import ImageOps
+
+from posts.rendering import ShownImage
 
 # MPO is how Pillow reads the JPEGs many phone cameras make.
 IMAGE_FORMATS = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "WEBP": "WebP", "GIF": "GIF"}
@@ -22,6 +26,7 @@ IMAGE_MAX_PIXELS = 50_000_000
 IMAGE_SCHEME = "image:"
 MAX_IMAGE_ID = 2**63 - 1  # the largest BigAutoField
 ORIENTATION = 0x0112  # the EXIF tag of how the camera was held
+RENDITION_MIME_TYPES = {"WEBP": "image/webp", "JPEG": "image/jpeg"}
 
 
 def image_format(file):
@@ -35,6 +40,12 @@ def image_format(file):
                 raise PillowImage.DecompressionBombError(f"{image.size} pixels")
             found = image.format
             image.verify()
+        file.seek(0)
+        with PillowImage.open(file) as image:
+            # Decoding at an eighth of the size (JPEG) still reads every byte: a file cut
+            # short fails here, not in front of readers.
+            image.draft("RGB", (max(1, image.width // 8), max(1, image.height // 8)))
+            image.load()
         return found
     except (OSError, SyntaxError, ValueError):
         return None
@@ -99,24 +110,34 @@ def without_metadata(file):
 
 
 def image_upload_to(image, filename):
-    """images/YYYY/MM/name.ext: the name made safe, the extension that of the real format, so
-    that the file is served as what it is."""
+    """images/DIGEST/name.ext: named by its content, so that it and its renditions (beside it,
+    in images/DIGEST/name/) can be cached for good; the name made safe, the extension that of
+    the real format, so that the file is served as what it is."""
     stem = slugify(Path(filename).stem)[:80] or "image"
     if image.file and not image.file._committed:  # an upload, its content at hand
         try:
             extension = IMAGE_EXTENSIONS.get(image_format(image.file), "bin")
         except PillowImage.DecompressionBombError:
             extension = "bin"
+        image.file.seek(0)
+        digest = hashlib.file_digest(image.file, "sha256").hexdigest()[:20]
+        image.file.seek(0)
     else:  # saved from code with the content apart (FieldFile.save): trust the name
         suffix = Path(filename).suffix.lower().lstrip(".").replace("jpeg", "jpg")
         extension = suffix if suffix in IMAGE_EXTENSIONS.values() else "bin"
-    return f"images/{timezone.now():%Y/%m}/{stem}.{extension}"
+        digest = f"{timezone.now():%Y%m%d%H%M%S%f}"
+    return f"images/{digest}/{stem}.{extension}"
 
 
 class Image(models.Model):
     """An image for posts, pasted into the Markdown as ![description](image:ID)."""
 
-    file = models.ImageField(
+    class Renditions(models.TextChoices):
+        PENDING = "pending", "being made"
+        READY = "ready", "ready"
+        NONE = "none", "none: the original is shown"  # animated, too small, or unreadable
+
+    file = PictureField(
         upload_to=image_upload_to,
         width_field="width",
         height_field="height",
@@ -128,6 +149,21 @@ class Image(models.Model):
         max_length=300,
         help_text="What the image shows, for readers who cannot see it. Used as its alt text.",
     )
+    credit = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Who made it or where it is from, e.g. “Photo: Ana Silva, CC BY 4.0”. "
+        "Shown under the image.",
+    )
+    credit_url = models.URLField(
+        "credit link", blank=True, help_text="Where the credit links to: its source or licence."
+    )
+    # What is still to be made lives here, not in the task queue: see posts.renditions.
+    renditions = models.CharField(
+        max_length=10, choices=Renditions, default=Renditions.PENDING, editable=False
+    )
+    renditions_asked_at = models.DateTimeField(default=timezone.now, editable=False)
+    rendition_attempts = models.PositiveSmallIntegerField(default=0, editable=False)
     width = models.PositiveIntegerField(null=True, editable=False)
     height = models.PositiveIntegerField(null=True, editable=False)
     uploaded_at = models.DateTimeField(auto_now_add=True)
@@ -151,7 +187,32 @@ class Image(models.Model):
         uploaded = self.file and not self.file._committed
         if uploaded and (upright := without_metadata(self.file)) is not None:
             self.file = upright
+        if uploaded and not self._state.adding:  # a new file: renditions of it are to be made
+            self.renditions = self.Renditions.PENDING
+            self.renditions_asked_at, self.rendition_attempts = timezone.now(), 0
         super().save(*args, **kwargs)
+
+    def srcsets(self):
+        """{MIME type: srcset} of the renditions once they are made; nothing before."""
+        if self.renditions != self.Renditions.READY:
+            return {}
+        return {
+            RENDITION_MIME_TYPES[kind]: ", ".join(f"{p.url} {w}w" for w, p in sorted(made.items()))
+            for kind, made in self.file.aspect_ratios[None].items()
+            if made
+        }
+
+    def shown(self):
+        """The image as pages show it."""
+        return ShownImage(
+            src=self.file.url,
+            width=self.width,
+            height=self.height,
+            alt=self.alt_text,
+            credit=self.credit,
+            credit_url=self.credit_url,
+            srcsets=self.srcsets(),
+        )
 
     @property
     def markdown(self):
@@ -161,16 +222,14 @@ class Image(models.Model):
 
 
 def image_references(srcs):
-    """Address, width and height for each `image:ID` (None for no such image)."""
+    """How each `image:ID` is shown: a ShownImage, or None for no such image."""
     wanted = {src: src[len(IMAGE_SCHEME) :] for src in srcs if src.startswith(IMAGE_SCHEME)}
     # Beyond the largest id a row can have, a number names no image (and overflows a query).
     ids = [int(value) for value in wanted.values() if value.isascii() and value.isdigit()]
     ids = [pk for pk in ids if pk <= MAX_IMAGE_ID]
     images = {str(image.pk): image for image in Image.objects.filter(pk__in=ids)}
     return {
-        src: (image.file.url, image.width, image.height, image.alt_text)
-        if (image := images.get(value))
-        else None
+        src: image.shown() if (image := images.get(value)) else None
         for src, value in wanted.items()
     }
 

@@ -155,11 +155,16 @@ def image_choice(image):
 
 @admin.register(Image)
 class ImageAdmin(admin.ModelAdmin):
-    list_display = ["thumbnail", "alt_text", "dimensions", "markdown_snippet", "uploaded_at"]
+    list_display = [
+        *("thumbnail", "alt_text", "dimensions", "renditions", "markdown_snippet", "uploaded_at")
+    ]
     list_display_links = ["thumbnail", "alt_text"]
-    search_fields = ["alt_text"]
-    fields = ["file", "alt_text", "thumbnail", "dimensions", "markdown_snippet"]
-    readonly_fields = ["thumbnail", "dimensions", "markdown_snippet"]
+    search_fields = ["alt_text", "credit"]
+    fields = [
+        *("file", "alt_text", "credit", "credit_url", "thumbnail", "dimensions", "renditions"),
+        "markdown_snippet",
+    ]
+    readonly_fields = ["thumbnail", "dimensions", "renditions", "markdown_snippet"]
 
     class Media:
         css = {"all": ["posts/admin/post-form.css"]}
@@ -223,4 +228,9 @@ class ImageAdmin(admin.ModelAdmin):
     def markdown_snippet(self, image):
         if not image.pk:
             return "Shown here once uploaded."
-        return format_html('<code class="image-snippet">{}</code>', image.markdown)
+        return format_html(
+            '<code class="image-snippet">{}</code><br>'
+            'As a figure with a caption: <code class="image-snippet">{}</code>',
+            image.markdown,
+            image.markdown[:-1] + ' "Caption"' + ")",
+        )

@@ -12,7 +12,7 @@ from django.utils.text import Truncator, slugify
 from taggit.managers import TaggableManager
 
 from posts.autosave import Autosave  # noqa: F401 (a model of this app)
-from posts.images import ImageResolver
+from posts.images import Image, ImageResolver
 from posts.links import LinkResolver, PreviousSlug, address_errors
 from posts.rendering import (
     CONTROL_CHARACTERS,
@@ -106,6 +106,14 @@ class Post(models.Model):
             "resource 4 below with [#4] (shown as [4]) or [Resource #4]. Unsafe HTML is "
             "removed when the post is saved."
         )
+    )
+    feature_image = models.ForeignKey(
+        Image,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Shown at the top of the post, in feeds and when the post is shared.",
     )
     body_html = models.TextField(blank=True, editable=False)
     links = models.ManyToManyField(
@@ -247,11 +255,18 @@ class Post(models.Model):
             as_file_text(CONTROL_CHARACTERS.sub("", self.body)),
             self.slug,
             self.published_at,
+            self.feature_image_id,
         )
         kept = self.__dict__.pop("_kept_render", None)
         if kept is None or kept[0] != source:
             links, images = LinkResolver(self, Post.objects.named), ImageResolver()
-            rendered = render(self.body, resolve_links=links, resolve_images=images)
+            rendered = render(
+                self.body,
+                resolve_links=links,
+                resolve_images=images,
+                # Without a feature image, the text's first image is what readers see first.
+                eager_first_image=self.feature_image_id is None,
+            )
             kept = (source, links, images, rendered)
         _, links, images, rendered = kept
         self.body_html = rendered.html

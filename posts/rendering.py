@@ -12,12 +12,14 @@ Two additions to Markdown serve posts that build on each other:
 import html
 import re
 import xml.etree.ElementTree as etree
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import bleach
 import markdown
 from bleach.html5lib_shim import Filter
+from django.conf import settings
+from markdown.blockprocessors import BlockProcessor
 from markdown.extensions import Extension
 from markdown.extensions.toc import slugify_unicode
 from markdown.inlinepatterns import InlineProcessor
@@ -26,7 +28,7 @@ from markdown.treeprocessors import Treeprocessor
 from posts import markdown_guard
 
 # Classes the Markdown extensions emit; authors cannot borrow the site's own classes.
-ALLOWED_CLASSES = frozenset({"footnote", "footnote-ref", "footnote-backref", "citation"})
+ALLOWED_CLASSES = frozenset({"footnote", "footnote-ref", "footnote-backref", "citation", "credit"})
 # Ids that come from author text get this prefix so they cannot clobber the page's own ids.
 CONTENT_ID_PREFIX = "md-"
 # In-page links the author may make to the page's own anchors, such as a post's resources.
@@ -36,9 +38,9 @@ ALLOWED_TAGS = frozenset(
     {
         "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del", "details",
         "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr",
-        "i", "img", "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "s", "samp", "small",
-        "span", "strong", "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead",
-        "tr", "ul",
+        "i", "img", "ins", "kbd", "li", "mark", "ol", "p", "picture", "pre", "q", "s", "samp",
+        "small", "source", "span", "strong", "sub", "summary", "sup", "table", "tbody", "td",
+        "tfoot", "th", "thead", "tr", "ul",
     }
 )  # fmt: skip
 ALLOWED_ATTRIBUTES = {
@@ -46,9 +48,11 @@ ALLOWED_ATTRIBUTES = {
     "a": ["href", "title", "id", "class", "rel"],
     "abbr": ["title"],
     "div": ["class", "id"],
-    "img": ["src", "alt", "title", "width", "height"],
+    "img": ["src", "alt", "title", "width", "height", "srcset", "sizes", "fetchpriority"],
     "li": ["id"],
+    "span": ["class"],
     "ol": ["start"],
+    "source": ["type", "srcset", "sizes"],
     "sup": ["id"],
     "td": ["align", "colspan", "rowspan"],
     "th": ["align", "colspan", "rowspan", "scope"],
@@ -64,6 +68,11 @@ MARKDOWN_CONFIG = {
     "footnotes": {"BACKLINK_TITLE": "Back to the text of footnote %d"},
 }
 
+# How wide an image in a post is shown: the text column, or the screen less its margins.
+IMAGE_SIZES = "(min-width: 42rem) 38rem, calc(100vw - 2.5rem)"
+# Renditions are offered in these types; the sanitiser keeps no other.
+RENDITION_TYPES = frozenset({"image/webp", "image/jpeg"})
+
 WORDS_PER_MINUTE = 230
 _WORD = re.compile(r"\w+")
 
@@ -78,6 +87,8 @@ class ContentFilter(Filter):
                 url = URL_ATTRIBUTES.get(token["name"])
                 # Attribute values keep their entities here; read them as the page will.
                 readable = url in attrs and parses(html.unescape(attrs[url]))
+                if not self.renditions_only(token["name"], attrs):
+                    continue  # a <source> of somewhere else: the <img> in it remains
                 if token["name"] == "img" and not readable:
                     # No image to show (or none the sanitiser kept): its description instead.
                     yield {
@@ -102,9 +113,28 @@ class ContentFilter(Filter):
                 if token["name"] == "a" and _is_external(attrs.get((None, "href"), "")):
                     attrs[(None, "rel")] = "noopener noreferrer"
                 if token["name"] == "img":
-                    attrs[(None, "loading")] = "lazy"
+                    if attrs.get((None, "fetchpriority")) == "high":
+                        attrs[(None, "loading")] = "eager"  # the first thing readers see
+                    else:
+                        attrs.pop((None, "fetchpriority"), None)
+                        attrs[(None, "loading")] = "lazy"
                     attrs[(None, "decoding")] = "async"
             yield token
+
+    @staticmethod
+    def renditions_only(name, attrs):
+        """Keeps `srcset` only where it lists this site's own renditions, so author HTML
+        cannot send readers' browsers elsewhere by it; False for a <source> to drop."""
+        srcset = attrs.get((None, "srcset"))
+        if srcset is not None:
+            addresses = [c.split()[0] for c in html.unescape(srcset).split(",") if c.split()]
+            if not addresses or not all(
+                a.startswith(settings.MEDIA_URL) and parses(a) for a in addresses
+            ):
+                del attrs[(None, "srcset")]
+        if name != "source":
+            return True
+        return (None, "srcset") in attrs and attrs.get((None, "type")) in RENDITION_TYPES
 
 
 def content_fragment(fragment):
@@ -217,15 +247,95 @@ class LinkResolution(Treeprocessor):
                 element.set("href", resolved[href])
 
 
-class ImageResolution(Treeprocessor):
-    """Asks the resolver once about every image; known ones get their address and size."""
+@dataclass(frozen=True)
+class ShownImage:
+    """An image of the library as a page shows it."""
 
-    def __init__(self, md, resolve_images):
+    src: str
+    width: int
+    height: int
+    alt: str
+    credit: str = ""
+    credit_url: str = ""
+    srcsets: dict = field(default_factory=dict)  # {MIME type: srcset} of its renditions
+
+    @property
+    def sources(self):
+        """(type, srcset) for each <source> of its <picture>: the renditions in new formats;
+        the JPEG ones are the <img>'s own (fallback_srcset)."""
+        return [(kind, srcset) for kind, srcset in self.srcsets.items() if kind != "image/jpeg"]
+
+    @property
+    def fallback_srcset(self):
+        """Smaller copies in the original's format, for the <img> itself: JPEGs only (a PNG's
+        transparency would not survive)."""
+        return self.srcsets.get("image/jpeg", "") if self.src.lower().endswith(".jpg") else ""
+
+
+# A paragraph that is one image, `![description](src "caption")`, is a figure.
+FIGURE = re.compile(
+    r'!\[(?P<alt>[^\]\n]*)\]\((?P<src>[^\s()"]+)(?:[ \t]+"(?P<caption>[^"\n]*)")?\)'
+)
+
+
+class FigureProcessor(BlockProcessor):
+    """`![description](image:12 "A *caption*")` on its own is a <figure>; its caption is
+    Markdown, formatted and sanitised like the text around it."""
+
+    def test(self, parent, block):
+        return FIGURE.fullmatch(block.strip()) is not None
+
+    def run(self, parent, blocks):
+        match = FIGURE.fullmatch(blocks.pop(0).strip())
+        figure = etree.SubElement(parent, "figure")
+        etree.SubElement(figure, "img", {"src": match["src"], "alt": match["alt"]})
+        if match["caption"]:
+            etree.SubElement(figure, "figcaption").text = match["caption"]
+
+
+def picture(image, element, parent):
+    """Puts the image's renditions around `element` (its <img>) as a <picture>."""
+    index = list(parent).index(element)
+    wrapper = etree.Element("picture")
+    wrapper.tail, element.tail = element.tail, None
+    parent.remove(element)
+    parent.insert(index, wrapper)
+    for kind, srcset in image.sources:
+        etree.SubElement(wrapper, "source", {"type": kind, "srcset": srcset})
+    if image.fallback_srcset:
+        element.set("srcset", image.fallback_srcset)
+    for child in (*wrapper, element):
+        if child.get("srcset"):
+            child.set("sizes", IMAGE_SIZES)
+    wrapper.append(element)
+
+
+def credit(image, figure):
+    """The image's credit, at the end of its figure's caption."""
+    caption = figure.find("figcaption")
+    if caption is None:
+        caption = etree.SubElement(figure, "figcaption")
+    line = etree.SubElement(caption, "span", {"class": "credit"})
+    if image.credit_url:
+        etree.SubElement(line, "a", {"href": image.credit_url}).text = image.credit
+    else:
+        line.text = image.credit
+
+
+class ImageResolution(Treeprocessor):
+    """Asks the resolver once about every image; known ones get their address, size,
+    renditions and credit. With `eager_first`, the first image loads at once."""
+
+    def __init__(self, md, resolve_images, eager_first):
         super().__init__(md)
         self.resolve_images = resolve_images
+        self.eager_first = eager_first
 
     def run(self, root):
+        parents = {child: parent for parent in root.iter() for child in parent}
         images = [element for element in root.iter("img") if element.get("src")]
+        if self.eager_first and images:
+            images[0].set("fetchpriority", "high")
         if not images:
             return
         resolved = self.resolve_images({element.get("src") for element in images})
@@ -233,46 +343,58 @@ class ImageResolution(Treeprocessor):
             src = element.get("src")
             if src not in resolved:
                 continue
-            if resolved[src] is None:  # an image that does not exist: keep its description
+            image = resolved[src]
+            if image is None:  # an image that does not exist: keep its description
                 alt = element.get("alt", "")
                 element.tag = "span"
                 element.attrib.clear()
                 element.text = alt
-            else:
-                url, width, height, description = resolved[src]
-                element.set("src", url)
-                if not element.get("alt"):
-                    element.set("alt", description)
-                element.set("width", str(width))
-                element.set("height", str(height))
+                if parents[element].tag == "figure" and len(parents[element]) == 1:
+                    parents[element].tag = "p"  # a figure of nothing: the description
+                continue
+            element.set("src", image.src)
+            if not element.get("alt"):
+                element.set("alt", image.alt)
+            element.set("width", str(image.width))
+            element.set("height", str(image.height))
+            parent = parents[element]
+            if image.credit and parent.tag == "figure":
+                credit(image, parent)
+            if image.srcsets:
+                picture(image, element, parent)
 
 
 class PostExtension(Extension):
-    def __init__(self, citations, resolve_links=None, resolve_images=None):
+    def __init__(self, citations, resolve_links=None, resolve_images=None, eager_first=False):
         super().__init__()
         self.citations = citations
         self.resolve_links = resolve_links
         self.resolve_images = resolve_images
+        self.eager_first = eager_first
 
     def extendMarkdown(self, md):
         # After fenced code is set aside (25), before raw HTML is read (20).
         md.preprocessors.register(markdown_guard.Guard(md), "guard", 24)
+        # Before paragraphs (10), after everything else a block can be.
+        md.parser.blockprocessors.register(FigureProcessor(md.parser), "figure", 12)
         # Before links (160) and reference links (170), so `[#4]` is never taken for one.
         md.inlinePatterns.register(CitationProcessor(md, self.citations), "citation", 175)
         # After the inline patterns (20) and footnotes, so every link and image exists by then.
         if self.resolve_links is not None:
             md.treeprocessors.register(LinkResolution(md, self.resolve_links), "links", 1)
         if self.resolve_images is not None:
-            md.treeprocessors.register(ImageResolution(md, self.resolve_images), "images", 1)
+            images = ImageResolution(md, self.resolve_images, self.eager_first)
+            md.treeprocessors.register(images, "images", 1)
 
 
-def render(source, resolve_links=None, resolve_images=None):
+def render(source, resolve_links=None, resolve_images=None, eager_first_image=False):
     """Turn an author's Markdown into HTML that is safe to show as is.
 
     `resolve_links(hrefs)` gets the set of link targets in the text and returns a mapping from
     some of them to a new href, or to None to show that link as plain text.
-    `resolve_images(srcs)` does the same for images, mapping to (src, width, height, alt text)
-    or None. RenderError says why a text cannot be rendered, or would take too long to
+    `resolve_images(srcs)` does the same for images, mapping to a ShownImage
+    or None. With `eager_first_image`, the first image is fetched first, not lazily.
+    RenderError says why a text cannot be rendered, or would take too long to
     (posts.markdown_guard).
     """
     citations = []
@@ -283,7 +405,7 @@ def render(source, resolve_links=None, resolve_images=None):
             source,
             extensions=[
                 *MARKDOWN_EXTENSIONS,
-                PostExtension(citations, resolve_links, resolve_images),
+                PostExtension(citations, resolve_links, resolve_images, eager_first_image),
             ],
             extension_configs=MARKDOWN_CONFIG,
             output_format="html",

@@ -58,6 +58,15 @@ def blog_posting(request, post, resources, series_places):
     }
     if post.summary:
         data["description"] = post.summary
+    if post.feature_image:
+        image = post.feature_image
+        data["image"] = {
+            "@type": "ImageObject",
+            "url": origin + image.file.url if image.file.url.startswith("/") else image.file.url,
+            "width": image.width,
+            "height": image.height,
+            "caption": image.alt_text,
+        }
     if resources:
         data["citation"] = [_citation(resource) for resource in resources]
     if series_places:

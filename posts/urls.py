@@ -27,6 +27,8 @@ urlpatterns = [
         name="sitemap_section",
     ),
     path("posts/<slug:slug>/", views.post_detail, name="post"),
+    path("posts/<slug:slug>/card/<str:name>", views.post_card, name="post_card"),
+    path("card/<str:name>", views.site_card, name="site_card"),
     path("tags/<tag:slug>/", views.tag_detail, name="tag"),
     path("series/", views.series_list, name="series_list"),
     path("series/<slug:slug>/", views.series_detail, name="series"),

@@ -14,8 +14,9 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import ngettext
 from taggit.models import Tag
 
+from posts import cards
 from posts.links import site_origin
-from posts.models import Post, PreviousSlug, Series
+from posts.models import Post, PreviousSlug, Series, SeriesPart
 from posts.page_cache import remembered
 from posts.pagination import FromBothEnds
 from posts.search import CANDIDATES as search_candidates
@@ -44,7 +45,7 @@ def home(request):
 
 
 def post_detail(request, slug):
-    posts = Post.objects.select_related("author")
+    posts = Post.objects.select_related("author", "feature_image")
     post = posts.published().filter(slug=slug).order_by().first()
     unpublished = False
     if post is None and request.user.is_staff:
@@ -196,6 +197,42 @@ def robots_txt(request):
         f"Sitemap: {site_origin(request)}{reverse('posts:sitemap')}",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
+
+
+# A card's address names what it shows, so it never changes: readers and crawlers keep it.
+CARD_CACHE_CONTROL = "public, max-age=31536000, immutable"
+
+
+def post_card(request, slug, name):
+    """The link-preview image of a published post (posts.cards); an address made for an
+    earlier title or image sends on to the current card."""
+    post = Post.objects.published().select_related("feature_image").filter(slug=slug).first()
+    if post is None:
+        raise Http404("No such post.")
+    first_series = (
+        SeriesPart.objects.filter(post=post)
+        .order_by("series__title", "series_id")
+        .values_list("series__title", flat=True)
+        .first()
+    )
+    return card_response(cards.for_post(post, first_series or ""), name)
+
+
+def site_card(request, name):
+    """The link-preview image of the site's own pages."""
+    return card_response(cards.for_site(), name)
+
+
+def card_response(card, name):
+    if name != card.address.rsplit("/", 1)[-1]:
+        return redirect(card.address)
+    with cards.stored(card) as image:
+        response = HttpResponse(image.read(), content_type=CARD_TYPES[card.name[-3:]])
+    response["Cache-Control"] = CARD_CACHE_CONTROL
+    return response
+
+
+CARD_TYPES = {"png": "image/png", "jpg": "image/jpeg"}
 
 
 def favicon(request):

@@ -419,7 +419,7 @@ def test_an_author_writes_previews_and_publishes_a_post_with_an_image(
     watch = PageProblems(page)
     page.goto(live_server.url + "/")
     page.get_by_role("link", name="Sleep and the Gut").click()
-    expect(page.locator(".prose img")).to_have_attribute("loading", "lazy")
+    expect(page.locator(".prose img")).to_have_attribute("loading", "eager")  # the first image
     expect(page.locator(".prose img")).to_have_js_property("naturalWidth", 800)
     watch.check()
     feed = feedparser.parse(page.request.get(live_server.url + "/feed/atom/").body())

@@ -19,11 +19,6 @@ CAMERA_SERIAL = 0xA431  # BodySerialNumber, in the EXIF sub-directory
 EXIF_IFD = 0x8769
 
 
-@pytest.fixture(autouse=True)
-def media_in_tmp(settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-
-
 def phone_photo(orientation=6, size=(400, 300), kind="JPEG"):
     """A photo as a phone stores it: landscape pixels, turned by the orientation tag, with the
     place it was taken, the camera's serial number and an sRGB colour profile."""

@@ -16,11 +16,6 @@ from posts.images import Image, validate_image_file
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def media_in_tmp(settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-
-
 def image_file(name="chart.png", kind="PNG", size=(640, 480)):
     buffer = io.BytesIO()
     PillowImage.new("RGB", size, (30, 120, 100)).save(buffer, kind)
@@ -82,18 +77,27 @@ def test_an_image_over_ten_megabytes_is_refused(admin_client):
 
 
 def test_posts_show_images_with_size_and_lazy_loading(make_post, client):
-    """![…](image:ID) becomes an img with its address, width, height and lazy loading."""
+    """![…](image:ID) becomes an img with its address, width, height and lazy loading; the
+    first image of a post without a feature image loads first."""
     image = Image.objects.create(file=image_file(), alt_text="A chart")
-    post = make_post(body=f"{image.markdown}\n\n![Gone](image:999)")
+    post = make_post(
+        body=f"{image.markdown}\n\nText ![Again](image:{image.pk})\n\n![Gone](image:999)"
+    )
     response = client.get(post.get_absolute_url())
     assertContains(
         response,
-        f'<img alt="A chart" src="{image.file.url}" width="640" height="480" loading="lazy" '
+        f'<img alt="A chart" src="{image.file.url}" width="640" height="480" loading="eager" '
+        'fetchpriority="high" decoding="async">',
+        html=True,
+    )
+    assertContains(
+        response,
+        f'<img alt="Again" src="{image.file.url}" width="640" height="480" loading="lazy" '
         'decoding="async">',
         html=True,
     )
     assert "image:999" not in post.body_html
-    assert "<span>Gone</span>" in post.body_html
+    assert "<p><span>Gone</span></p>" in post.body_html
 
 
 def test_the_author_group_may_upload_images(client, django_user_model):
@@ -182,7 +186,8 @@ def test_stored_names_are_safe_and_the_real_type_decides(
     assert response.status_code == 302
     image = Image.objects.get()
     extension = {"PNG": "png", "JPEG": "jpg", "GIF": "gif"}[kind]
-    assert re.fullmatch(rf"images/\d{{4}}/\d{{2}}/{stem}(_\w+)?\.{extension}", image.file.name)
+    # Named by its content, so that it and its renditions can be cached for good.
+    assert re.fullmatch(rf"images/[0-9a-f]{{20}}/{stem}(_\w+)?\.{extension}", image.file.name)
     served = client.get(image.file.url)
     assert served.status_code == 200
     assert served["Content-Type"] == content_type

@@ -43,11 +43,6 @@ summary: *i
 """
 
 
-@pytest.fixture(autouse=True)
-def media_in_tmp(settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-
-
 def write(path, content):
     path.parent.mkdir(parents=True, exist_ok=True)
     if isinstance(content, bytes):

@@ -101,7 +101,7 @@ def test_two_brackets_link_to_an_earlier_post_and_the_picker_cites_a_resource(
     page.get_by_role("button", name="Cite a resource").click()
     cite = page.get_by_role("combobox", name="Cite a resource")
     cite.press_sequentially("diet")
-    options = page.get_by_role("option")
+    options = page.get_by_role("listbox").get_by_role("option")
     expect(options).to_have_count(1)
     expect(options.first).to_contain_text("Diet rapidly and reproducibly alters")
     options.first.click()

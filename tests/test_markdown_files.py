@@ -30,11 +30,6 @@ def export(directory):
     }
 
 
-@pytest.fixture(autouse=True)
-def media_in_tmp(settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-
-
 def empty_the_database():
     Image.objects.all().delete()
     shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)

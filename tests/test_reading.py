@@ -139,7 +139,12 @@ def test_every_public_page_has_title_description_canonical_and_social_metadata(c
         assert head.meta["og:title"][0]
         assert head.meta["og:description"] == [description]
         assert head.meta["og:type"][0] in ("website", "article")
-        assert head.meta["twitter:card"] == ["summary"]
+        assert head.meta["twitter:card"] == ["summary_large_image"]
+        (card,) = head.meta["og:image"]
+        assert card.startswith("http://testserver/")
+        assert head.meta["og:image:width"] == ["1200"]
+        assert head.meta["og:image:height"] == ["630"]
+        assert head.meta["og:image:alt"][0]
     assert len(titles) == len(public_urls(site))
 
 

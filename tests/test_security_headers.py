@@ -6,6 +6,7 @@ import re
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from posts import cards
 from posts.models import Resource, Series, SeriesPart
 
 pytestmark = pytest.mark.django_db
@@ -44,6 +45,8 @@ def sample_urls(post):
         "posts:tag_feed_atom": "/tags/gut-health/feed/atom/",
         "posts:series_feed_rss": "/series/gut-and-mind/feed/rss/",
         "posts:series_feed_atom": "/series/gut-and-mind/feed/atom/",
+        "posts:post_card": cards.for_post(post, "Gut and Mind").address,
+        "posts:site_card": cards.for_site().address,
     }
 
 

@@ -1,0 +1,75 @@
+"""Renditions of uploaded images: made in the background, by whichever worker takes the task.
+
+django-pictures names, sizes and encodes them (PICTURES in settings); this module decides when.
+What is still to be made is kept on the image (`Image.renditions`), not only in the task
+queue, so nothing is lost to a worker that dies: `ask_again_for_overdue()` (run by
+scripts/worker every minute) enqueues again what has waited too long. Pages show the original
+until an image's renditions are all made, then the renditions: a half-made set is never shown.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.tasks import task
+from django.utils import timezone
+from pictures.models import PillowPicture
+from PIL import Image as PillowImage
+
+from posts.images import Image
+
+logger = logging.getLogger(__name__)
+# A job tried this often has killed its worker each time: the original is shown instead.
+MAX_ATTEMPTS = 3
+
+
+def ask_for(image):
+    """Have the image's renditions made once the image is saved for good."""
+    transaction.on_commit(lambda: make_renditions.enqueue(image.pk))
+
+
+@task()
+def make_renditions(image_id):
+    """Make every rendition of the image, then mark it ready; or mark it as having none."""
+    claimed = Image.objects.filter(pk=image_id, renditions=Image.Renditions.PENDING).update(
+        rendition_attempts=F("rendition_attempts") + 1, renditions_asked_at=timezone.now()
+    )
+    if not claimed:
+        return  # made already (asked for twice), or deleted
+    image = Image.objects.get(pk=image_id)
+    wanted = image.file.get_picture_files_list()
+    if not wanted or image.rendition_attempts > MAX_ATTEMPTS:
+        return finish(image, Image.Renditions.NONE)
+    try:
+        with image.file.open("rb"), PillowImage.open(image.file) as original:
+            if getattr(original, "is_animated", False):
+                return finish(image, Image.Renditions.NONE)  # a still would lose the motion
+            upright = PillowPicture.pre_process(original)
+            for rendition in wanted:
+                rendition.save(upright)
+    except (OSError, ValueError, SyntaxError, PillowImage.DecompressionBombError):
+        logger.warning("No renditions of image %s", image_id, exc_info=True)
+        return finish(image, Image.Renditions.NONE)
+    finish(image, Image.Renditions.READY)
+
+
+def finish(image, outcome):
+    image.renditions = outcome
+    # A save like any other: posts showing the image are rendered again, pages retired.
+    image.save(update_fields=["renditions"])
+
+
+def ask_again_for_overdue():
+    """Enqueue again the renditions not made in time; return the ids of their images."""
+    now = timezone.now()
+    overdue = Image.objects.filter(
+        renditions=Image.Renditions.PENDING,
+        renditions_asked_at__lt=now - timedelta(seconds=settings.GUTBRAIN_TASK_OVERDUE_SECONDS),
+    )
+    ids = list(overdue.values_list("pk", flat=True))
+    Image.objects.filter(pk__in=ids).update(renditions_asked_at=now)
+    for image_id in ids:
+        make_renditions.enqueue(image_id)
+    return ids
