@@ -143,6 +143,7 @@ def post_fields(meta):
             for slug in text_list(meta, "previous_slugs")
         ],
         "resources": mapping_list(meta, "resources", _resource),
+        "feature_image": _image_id(meta, "feature_image"),
     }
     for name in ("title", "author"):
         if not fields[name]:
@@ -157,6 +158,11 @@ def series_fields(meta):
     return {"title": text(meta, "title"), "slug": text(meta, "slug")}
 
 
+def _image_id(meta, field):
+    number = whole_number(meta, field, required=False)
+    return None if number is None else check_value(Image, "id", number, field)
+
+
 def image_fields(entry):
     """An entry of images.yaml, checked but for its file."""
     if not isinstance(entry, dict):
@@ -165,6 +171,8 @@ def image_fields(entry):
         "id": check_value(Image, "id", whole_number(entry, "id"), "id"),
         "file": text(entry, "file"),
         "description": check_value(Image, "alt_text", text(entry, "description"), "description"),
+        "credit": check_value(Image, "credit", text(entry, "credit"), "credit"),
+        "credit_url": check_value(Image, "credit_url", text(entry, "credit_url"), "credit_url"),
         "uploaded_at": moment(entry, "uploaded_at"),
     }
 

@@ -144,6 +144,7 @@ def post_meta(post):
         ],
         "previous_slugs": sorted(previous.slug for previous in post.previous_slugs.all()),
         "resources": resource_copies(post),
+        **({"feature_image": post.feature_image_id} if post.feature_image_id else {}),
     }
 
 
@@ -156,6 +157,9 @@ def image_entry(image):
         "id": image.pk,
         "file": f"images/{image.pk}-{Path(image.file.name).name}",
         "description": image.alt_text,
+        **{
+            name: getattr(image, name) for name in ("credit", "credit_url") if getattr(image, name)
+        },
         "uploaded_at": _utc(image.uploaded_at),
     }
 

@@ -61,9 +61,12 @@ def test_export_then_import_into_an_empty_database_loses_nothing(tmp_path, make_
     Resource.objects.create(post=draft, number=1, title="A study", year=None, pmid="123")
     picture = io.BytesIO()
     PillowImage.new("RGB", (320, 200), (10, 90, 80)).save(picture, "PNG")
-    image = Image(alt_text="A chart of sleep")
+    image = Image(
+        alt_text="A chart of sleep", credit="Chart: Ana Silva", credit_url="https://example.org/"
+    )
     image.file.save("sleep chart.png", ContentFile(picture.getvalue()), save=True)
     draft.body += f"\n{image.markdown}\n"
+    draft.feature_image = image
     draft.save()
     scheduled = make_post(title="Later", published_at=timezone.now() + timedelta(days=3))
 
@@ -85,6 +88,11 @@ def test_export_then_import_into_an_empty_database_loses_nothing(tmp_path, make_
     assert get_user_model().objects.get(username="ada").has_usable_password() is False
     restored_image = Image.objects.get()
     assert (restored_image.pk, restored_image.width) == (image.pk, 320)
+    assert (restored_image.credit, restored_image.credit_url) == (
+        "Chart: Ana Silva",
+        "https://example.org/",
+    )
+    assert Post.objects.get(slug=draft.slug).feature_image == restored_image
     restored_html = Post.objects.get(slug=draft.slug).body_html
     assert 'width="320"' in restored_html and 'height="200"' in restored_html
     new_image = Image(alt_text="Another")

@@ -82,6 +82,8 @@ class Command(BaseCommand):
             raise CommandError(f"{directory} is not a directory")
         self.directory, self.errors = directory, []
         images = self.read_images(directory)
+        self.known_images = {entry["id"] for entry in images}
+        self.known_images |= set(Image.objects.values_list("pk", flat=True))
         series_files = self.read_all(directory / "series", self.read_series)
         known_series = {plan.series.slug for plan in series_files}
         known_series |= set(Series.objects.values_list("slug", flat=True))
@@ -155,13 +157,17 @@ class Command(BaseCommand):
         """Create the images this site lacks, under their own ids so posts find them."""
         created = 0
         for entry in entries:
+            described = {
+                "alt_text": entry["description"],
+                "credit": entry["credit"],
+                "credit_url": entry["credit_url"],
+            }
             image = Image.objects.filter(pk=entry["id"]).first()
             if image is not None:
-                if image.alt_text != entry["description"]:
-                    image.alt_text = entry["description"]
-                    image.save(update_fields=["alt_text"])
+                if _assign(image, described):
+                    image.save(update_fields=list(described))
                 continue
-            image = Image(pk=entry["id"], alt_text=entry["description"])
+            image = Image(pk=entry["id"], **described)
             with entry["path"].open("rb") as file:
                 name = Path(entry["file"]).name.split("-", 1)[-1]
                 image.file.save(name, File(file), save=True)
@@ -225,12 +231,16 @@ class Command(BaseCommand):
         }
         if author is not None:
             values["author_id"] = author.pk
+        if (image := fields["feature_image"]) is not None and image not in self.known_images:
+            raise FileProblem("feature_image", f"no image has the id {image}")
+        values["feature_image_id"] = image
         if guid is not None:
             values["guid"] = guid
         changed = _assign(post, values)
         if post.published_at is not None:
             post.published_at = post.published_at.replace(microsecond=0)
-        front_matter.check_fields(post, exclude=["author"])
+        # The feature image may be written by this import: checked against its list above.
+        front_matter.check_fields(post, exclude=["author", "feature_image"])
 
         parts = set()
         for series_slug, position in fields["series"]:
