@@ -72,7 +72,8 @@ def report(path, lhr, errored):
     """Print the scores row; return the lines on lost points and note audits that errored."""
     scores = {c: lhr["categories"][c]["score"] for c in CATEGORIES}
     row = "".join(f"{'-' if s is None else round(s * 100):>16}" for s in scores.values())
-    print(f"{path:56}{row}")
+    shift = lhr["audits"].get("cumulative-layout-shift", {}).get("numericValue")
+    print(f"{path:56}{row}{'-' if shift is None else f'{shift:.3f}':>8}")
     if lhr.get("runtimeError"):
         return [f"  error: {lhr['runtimeError']['message']}"]
     lines = []
@@ -94,6 +95,12 @@ def report(path, lhr, errored):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("paths", nargs="*", default=DEFAULT_PATHS)
+    parser.add_argument(
+        "--pictures",
+        action="store_true",
+        help="give the seed post a 4000x3000 feature image and a captioned figure, with their "
+        "renditions made, as bench/pictures.py does",
+    )
     args = parser.parse_args()
     chrome = os.environ.get("CHROME_PATH", "/usr/bin/chromium")
     if not Path(chrome).exists():
@@ -106,12 +113,24 @@ def main():
     started = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="gutbrain-lighthouse-"))
     broken, details, errored = [], [], {}
+    setup = None
+    if args.pictures:
+        from bench.pictures import SETUP, SLUG, photo
+
+        for seed, name in enumerate(("feature", "inline")):
+            photo(4000, 3000, seed).save(workdir / f"{name}.jpg", "JPEG", quality=90)
+        setup = SETUP.format(
+            feature=str(workdir / "feature.jpg"),
+            inline=str(workdir / "inline.jpg"),
+            slug=SLUG,
+            made=True,
+        )
     try:
-        with served_demo("gutbrain-lighthouse-site-") as base:
+        with served_demo("gutbrain-lighthouse-site-", setup) as base:
             for path in args.paths * 2:  # warm up both workers
                 with contextlib.suppress(urllib.error.HTTPError):
                     urllib.request.urlopen(f"{base}{path}").close()
-            print(f"{'path':56}" + "".join(f"{c:>16}" for c in CATEGORIES))
+            print(f"{'path':56}" + "".join(f"{c:>16}" for c in CATEGORIES) + f"{'CLS':>8}")
             for path in args.paths:
                 lhr = lighthouse(f"{base}{path}", workdir / "lhr.json", chrome)
                 if lhr is None:

@@ -16,7 +16,7 @@ from django.utils.timezone import template_localtime
 from jinja2 import Environment, Undefined
 
 from posts import cards
-from posts.rendering import IMAGE_SIZES
+from posts.figures import IMAGE_SIZES
 from posts.structured_data import blog_posting
 
 

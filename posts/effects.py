@@ -145,9 +145,8 @@ def image_changed(sender, instance, **kwargs):
     whole_save = kwargs.get("created") or kwargs.get("update_fields") is None
     if whole_save and instance.renditions == Image.Renditions.PENDING:
         renditions.ask_for(instance)
-    named = f"{IMAGE_SCHEME}{instance.pk}"
-    # An image, `(image:4)`, or a figure, `(image:4 "caption")`.
-    showing = Post.objects.filter(Q(body__contains=f"{named})") | Q(body__contains=f"{named} "))
+    # `image:4` and no more digits: an image, a figure, a reference, at the end of the text.
+    showing = Post.objects.filter(body__regex=rf"{IMAGE_SCHEME}{instance.pk}([^0-9]|$)")
     with changes() as pending:
         pending.dependants.update(showing.values_list("pk", flat=True))
 

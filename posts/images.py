@@ -15,7 +15,7 @@ from pictures.models import PictureField
 from PIL import Image as PillowImage
 from PIL import ImageOps
 
-from posts.rendering import ShownImage
+from posts.figures import ShownImage
 
 # MPO is how Pillow reads the JPEGs many phone cameras make.
 IMAGE_FORMATS = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "WEBP": "WebP", "GIF": "GIF"}

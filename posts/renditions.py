@@ -17,6 +17,7 @@ from django.tasks import task
 from django.utils import timezone
 from pictures.models import PillowPicture
 from PIL import Image as PillowImage
+from PIL import ImageCms
 
 from posts.images import Image
 
@@ -46,13 +47,35 @@ def make_renditions(image_id):
         with image.file.open("rb"), PillowImage.open(image.file) as original:
             if getattr(original, "is_animated", False):
                 return finish(image, Image.Renditions.NONE)  # a still would lose the motion
-            upright = PillowPicture.pre_process(original)
+            # A JPEG decoded at the smallest scale still wider than the widest rendition.
+            widest = max(wanted, key=lambda rendition: rendition.width).width
+            original.draft(None, (widest, widest * original.height // original.width))
+            upright = in_srgb(eight_bit(original))
             for rendition in wanted:
                 rendition.save(upright)
     except (OSError, ValueError, SyntaxError, PillowImage.DecompressionBombError):
         logger.warning("No renditions of image %s", image_id, exc_info=True)
         return finish(image, Image.Renditions.NONE)
     finish(image, Image.Renditions.READY)
+
+
+def eight_bit(image):
+    """16-bit greys scaled to 8 bits: converted as they are, they would be clipped to white."""
+    if image.mode.startswith("I"):
+        scaled = image.convert("I").point(lambda value: value / 256).convert("L")
+        scaled.info = image.info
+        return scaled
+    return image
+
+
+def in_srgb(image):
+    """The image upright in sRGB, as django-pictures prepares it; a colour profile that does
+    not fit the image (an RGB profile on greys, say) is left out rather than failing."""
+    try:
+        return PillowPicture.pre_process(image)
+    except ImageCms.PyCMSError:
+        image.info.pop("icc_profile", None)
+        return PillowPicture.pre_process(image)
 
 
 def finish(image, outcome):
