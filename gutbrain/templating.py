@@ -38,11 +38,6 @@ def tag_address(tag):
     return reverse("posts:tag", args=[tag.slug])
 
 
-def post_link_card(post, series_places):
-    """The post's link-preview card, naming the first of its series."""
-    return cards.for_post(post, series_places[0].series.title if series_places else "")
-
-
 def environment(**options):
     # A missing value prints nothing, as in Django's templates, also when debugging.
     options["undefined"] = Undefined
@@ -52,7 +47,7 @@ def environment(**options):
         static=static,
         url=url,
         blog_posting=blog_posting,
-        post_link_card=post_link_card,
+        post_link_card=cards.for_post,
         site_link_card=cards.for_site,
         image_sizes=IMAGE_SIZES,
     )

@@ -9,6 +9,7 @@ it shows; a new title is a new name, so a card can be cached for good.
 
 import hashlib
 import io
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,9 @@ from PIL import Image as PillowImage
 from PIL import ImageDraw, ImageFont, ImageOps
 
 from posts.links import site_origin
+from posts.renditions import eight_bit, in_srgb
+
+logger = logging.getLogger(__name__)
 
 SIZE = WIDTH, HEIGHT = 1200, 630
 # Changing how cards are drawn changes this, and with it every card's name.
@@ -50,8 +54,10 @@ def _key(*parts):
     return hashlib.sha256("\x1f".join((DESIGN, *parts)).encode()).hexdigest()[:20]
 
 
-def for_post(post, series_title=""):
-    """The card of a published post: its feature image, or its title drawn."""
+def for_post(post, series_places):
+    """The card of a published post: its feature image, or its title drawn with the first of
+    its series (posts.surroundings.series_places)."""
+    series_title = series_places[0].series.title if series_places else ""
     image = post.feature_image
     if image is not None:
         key = _key("photo", image.file.name)
@@ -73,19 +79,31 @@ def for_site():
     return Card(key, address, title, lines=(description, title, ""))
 
 
-def stored(card):
-    """The card's file in the storage, made first if it is not there yet."""
-    if not default_storage.exists(card.name):
-        content = photo(card.photo) if card.photo else drawn(*card.lines)
-        default_storage.save(card.name, ContentFile(content))
-    return default_storage.open(card.name)
+def content(card):
+    """The card's image and whether it may be kept for good: kept in the storage, made first
+    if it is not there yet. A feature image that cannot be read gives way to the title."""
+    if default_storage.exists(card.name):
+        with default_storage.open(card.name) as kept:
+            return kept.read(), True
+    try:
+        made = photo(card.photo) if card.photo else drawn(*card.lines)
+    except (OSError, ValueError, PillowImage.DecompressionBombError):
+        logger.warning("No card from image %s", card.photo.pk, exc_info=True)
+        return drawn(*card.lines, kind="JPEG"), False
+    name = default_storage.save(card.name, ContentFile(made))
+    if name != card.name:  # made at the same moment for another reader: one copy is enough
+        default_storage.delete(name)
+    return made, True
 
 
 def photo(image):
-    """The feature image cropped to the card, as a JPEG."""
+    """The feature image cropped to the card, as a JPEG, its colours as its renditions have
+    them; transparency shows the page's background."""
     with image.file.open("rb"), PillowImage.open(image.file) as original:
-        original.draft("RGB", (WIDTH, HEIGHT))  # a JPEG decoded at a fraction of its size
-        cropped = ImageOps.fit(original.convert("RGB"), SIZE, PillowImage.Resampling.LANCZOS)
+        original.draft(None, (WIDTH, HEIGHT))  # a JPEG decoded at a fraction of its size
+        shown = in_srgb(eight_bit(original))
+    flat = PillowImage.alpha_composite(PillowImage.new("RGBA", shown.size, BACKGROUND), shown)
+    cropped = ImageOps.fit(flat.convert("RGB"), SIZE, PillowImage.Resampling.LANCZOS)
     buffer = io.BytesIO()
     cropped.save(buffer, "JPEG", quality=85, optimize=True, progressive=True)
     return buffer.getvalue()
@@ -113,9 +131,9 @@ def wrapped(text, typeface, width):
     return lines
 
 
-def drawn(title, site_title, series_title):
-    """A PNG of the title, largest where it fits in four lines, between the site's name and
-    the series."""
+def drawn(title, site_title, series_title, kind="PNG"):
+    """An image of the title, largest where it fits in four lines, between the site's name
+    and the series: a PNG unless told."""
     card = PillowImage.new("RGB", SIZE, BACKGROUND)
     draw = ImageDraw.Draw(card)
     draw.rectangle((0, HEIGHT - 14, WIDTH, HEIGHT), fill=ACCENT)
@@ -136,5 +154,5 @@ def drawn(title, site_title, series_title):
         line = wrapped(series_title, footer, room - 40)[0]
         draw.text((MARGIN, HEIGHT - 90), line, font=footer, fill=MUTED)
     buffer = io.BytesIO()
-    card.save(buffer, "PNG", optimize=True)
+    card.save(buffer, kind, optimize=True)
     return buffer.getvalue()

@@ -141,9 +141,7 @@ def resource_changed(sender, instance, **kwargs):
 
 
 def image_changed(sender, instance, **kwargs):
-    # A new image or file (not the save that marks its renditions made): renditions to make.
-    whole_save = kwargs.get("created") or kwargs.get("update_fields") is None
-    if whole_save and instance.renditions == Image.Renditions.PENDING:
+    if getattr(instance, "file_is_new", False) and kwargs.get("signal") is post_save:
         renditions.ask_for(instance)
     # `image:4` and no more digits: an image, a figure, a reference, at the end of the text.
     showing = Post.objects.filter(body__regex=rf"{IMAGE_SCHEME}{instance.pk}([^0-9]|$)")

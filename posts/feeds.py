@@ -27,6 +27,7 @@ ENTRIES = 20
 # A start tag as the sanitiser writes it (attribute values always in double quotes).
 START_TAG = re.compile(r'<[a-zA-Z][^\s/>]*(?:\s+[^\s"=>/]+(?:="[^"]*")?)*\s*/?>')
 URL_ATTRIBUTE = re.compile(r'\s(href|src)="([^"]*)"')
+SRCSET_ATTRIBUTE = re.compile(r'\ssrcset="([^"]*)"')
 # Characters XML 1.0 cannot carry, such as control characters pasted from a PDF.
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
@@ -49,7 +50,19 @@ def absolutize(html, base_url):
             return ""
         return f' {attribute[1]}="{escape(url)}"'
 
-    return START_TAG.sub(lambda tag: URL_ATTRIBUTE.sub(absolute, tag[0]), html)
+    def absolute_srcset(attribute):
+        # Renditions' addresses, as posts.images writes them: "URL WIDTHw, URL WIDTHw".
+        candidates = [c.split() for c in unescape(attribute[1]).split(",") if c.split()]
+        try:
+            srcset = ", ".join(" ".join([urljoin(base_url, c[0]), *c[1:]]) for c in candidates)
+        except ValueError:
+            return ""
+        return f' srcset="{escape(srcset)}"'
+
+    def absolutize_tag(tag):
+        return SRCSET_ATTRIBUTE.sub(absolute_srcset, URL_ATTRIBUTE.sub(absolute, tag[0]))
+
+    return START_TAG.sub(absolutize_tag, html)
 
 
 class RssWithContent(Rss201rev2Feed):
@@ -202,7 +215,11 @@ class PostFeed(Feed):
 
     def item_enclosures(self, post):
         if image := post.feature_image:
-            return [Enclosure(post.image_url, str(image.file.size), image_type(image))]
+            try:
+                size = image.file.size
+            except OSError:  # its file is gone from the storage: the entry goes without
+                return []
+            return [Enclosure(post.image_url, str(size), image_type(image))]
         return []
 
     def item_extra_kwargs(self, post):

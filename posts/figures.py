@@ -12,7 +12,7 @@ from markdown.treeprocessors import Treeprocessor
 # How wide an image in a post is shown: the text column, or the screen less its margins.
 IMAGE_SIZES = "(min-width: 42rem) 36rem, calc(100vw - 2.5rem)"
 # Renditions are offered in these types; the sanitiser keeps no other.
-RENDITION_TYPES = frozenset({"image/webp", "image/jpeg"})
+RENDITION_TYPES = frozenset({"image/avif", "image/webp", "image/jpeg"})
 
 
 @dataclass(frozen=True)

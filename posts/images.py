@@ -24,9 +24,9 @@ IMAGE_MAX_BYTES = 10 * 1024 * 1024
 # Enough for any photograph; a small file that claims more is a decompression bomb.
 IMAGE_MAX_PIXELS = 50_000_000
 IMAGE_SCHEME = "image:"
+WEB_SCHEMES = ("https://", "http://")
 MAX_IMAGE_ID = 2**63 - 1  # the largest BigAutoField
 ORIENTATION = 0x0112  # the EXIF tag of how the camera was held
-RENDITION_MIME_TYPES = {"WEBP": "image/webp", "JPEG": "image/jpeg"}
 
 
 def image_format(file):
@@ -163,6 +163,7 @@ class Image(models.Model):
         max_length=10, choices=Renditions, default=Renditions.PENDING, editable=False
     )
     renditions_asked_at = models.DateTimeField(default=timezone.now, editable=False)
+    renditions_started_at = models.DateTimeField(null=True, editable=False)
     rendition_attempts = models.PositiveSmallIntegerField(default=0, editable=False)
     width = models.PositiveIntegerField(null=True, editable=False)
     height = models.PositiveIntegerField(null=True, editable=False)
@@ -189,7 +190,10 @@ class Image(models.Model):
             self.file = upright
         if uploaded and not self._state.adding:  # a new file: renditions of it are to be made
             self.renditions = self.Renditions.PENDING
-            self.renditions_asked_at, self.rendition_attempts = timezone.now(), 0
+            self.renditions_asked_at, self.renditions_started_at = timezone.now(), None
+            self.rendition_attempts = 0
+        # What posts.effects goes by: a new file is what asks for renditions.
+        self.file_is_new = bool(uploaded) or self._state.adding
         super().save(*args, **kwargs)
 
     def srcsets(self):
@@ -197,7 +201,7 @@ class Image(models.Model):
         if self.renditions != self.Renditions.READY:
             return {}
         return {
-            RENDITION_MIME_TYPES[kind]: ", ".join(f"{p.url} {w}w" for w, p in sorted(made.items()))
+            f"image/{kind.lower()}": ", ".join(f"{p.url} {w}w" for w, p in sorted(made.items()))
             for kind, made in self.file.aspect_ratios[None].items()
             if made
         }
@@ -210,7 +214,8 @@ class Image(models.Model):
             height=self.height,
             alt=self.alt_text,
             credit=self.credit,
-            credit_url=self.credit_url,
+            # Checked by the form; kept off pages if it was set some other way, unchecked.
+            credit_url=self.credit_url if self.credit_url.startswith(WEB_SCHEMES) else "",
             srcsets=self.srcsets(),
         )
 

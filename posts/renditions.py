@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.tasks import task
 from django.utils import timezone
 from pictures.models import PillowPicture
@@ -31,22 +31,31 @@ def ask_for(image):
     transaction.on_commit(lambda: make_renditions.enqueue(image.pk))
 
 
+def overdue():
+    """Work started or asked for before this was not done in time: its worker died, say."""
+    return timezone.now() - timedelta(seconds=settings.GUTBRAIN_TASK_OVERDUE_SECONDS)
+
+
 @task()
 def make_renditions(image_id):
     """Make every rendition of the image, then mark it ready; or mark it as having none."""
-    claimed = Image.objects.filter(pk=image_id, renditions=Image.Renditions.PENDING).update(
-        rendition_attempts=F("rendition_attempts") + 1, renditions_asked_at=timezone.now()
+    # One worker at a time: another may take over only once this one is overdue.
+    claim = timezone.now()
+    claimed = (
+        Image.objects.filter(pk=image_id, renditions=Image.Renditions.PENDING)
+        .filter(Q(renditions_started_at=None) | Q(renditions_started_at__lt=overdue()))
+        .update(rendition_attempts=F("rendition_attempts") + 1, renditions_started_at=claim)
     )
     if not claimed:
-        return  # made already (asked for twice), or deleted
+        return  # made already, being made, or deleted
     image = Image.objects.get(pk=image_id)
     wanted = image.file.get_picture_files_list()
     if not wanted or image.rendition_attempts > MAX_ATTEMPTS:
-        return finish(image, Image.Renditions.NONE)
+        return finish(image, claim, Image.Renditions.NONE)
     try:
         with image.file.open("rb"), PillowImage.open(image.file) as original:
             if getattr(original, "is_animated", False):
-                return finish(image, Image.Renditions.NONE)  # a still would lose the motion
+                return finish(image, claim, Image.Renditions.NONE)  # a still loses the motion
             # A JPEG decoded at the smallest scale still wider than the widest rendition.
             widest = max(wanted, key=lambda rendition: rendition.width).width
             original.draft(None, (widest, widest * original.height // original.width))
@@ -55,8 +64,8 @@ def make_renditions(image_id):
                 rendition.save(upright)
     except (OSError, ValueError, SyntaxError, PillowImage.DecompressionBombError):
         logger.warning("No renditions of image %s", image_id, exc_info=True)
-        return finish(image, Image.Renditions.NONE)
-    finish(image, Image.Renditions.READY)
+        return finish(image, claim, Image.Renditions.NONE)
+    finish(image, claim, Image.Renditions.READY)
 
 
 def eight_bit(image):
@@ -78,21 +87,33 @@ def in_srgb(image):
         return PillowPicture.pre_process(image)
 
 
-def finish(image, outcome):
-    image.renditions = outcome
-    # A save like any other: posts showing the image are rendered again, pages retired.
-    image.save(update_fields=["renditions"])
+def finish(image, claim, outcome):
+    """Record the outcome, unless the image has changed hands since the claim (a new file,
+    or another worker taking over): then the renditions made are not this image's."""
+    with transaction.atomic():
+        still_mine = Image.objects.select_for_update().filter(
+            pk=image.pk, renditions=Image.Renditions.PENDING, renditions_started_at=claim
+        )
+        if not still_mine.exists():
+            return
+        image.renditions = outcome
+        # A save like any other: posts showing the image are rendered again, pages retired.
+        image.save(update_fields=["renditions"])
 
 
 def ask_again_for_overdue():
-    """Enqueue again the renditions not made in time; return the ids of their images."""
-    now = timezone.now()
-    overdue = Image.objects.filter(
+    """Enqueue again the renditions not made in time; return the ids of their images. Safe
+    to run on several machines at once: each image is asked for again by one of them."""
+    late = overdue()
+    waiting = Image.objects.filter(
+        Q(renditions_started_at=None) | Q(renditions_started_at__lt=late),
         renditions=Image.Renditions.PENDING,
-        renditions_asked_at__lt=now - timedelta(seconds=settings.GUTBRAIN_TASK_OVERDUE_SECONDS),
+        renditions_asked_at__lt=late,
     )
-    ids = list(overdue.values_list("pk", flat=True))
-    Image.objects.filter(pk__in=ids).update(renditions_asked_at=now)
-    for image_id in ids:
-        make_renditions.enqueue(image_id)
-    return ids
+    asked = []
+    for image_id, asked_at in waiting.values_list("pk", "renditions_asked_at"):
+        mine = Image.objects.filter(pk=image_id, renditions_asked_at=asked_at)
+        if mine.update(renditions_asked_at=timezone.now()):
+            make_renditions.enqueue(image_id)
+            asked.append(image_id)
+    return asked

@@ -1,6 +1,7 @@
 """JSON-LD for search engines: a post as a schema.org BlogPosting with its citations."""
 
 import json
+from urllib.parse import urljoin
 
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -62,7 +63,7 @@ def blog_posting(request, post, resources, series_places):
         image = post.feature_image
         data["image"] = {
             "@type": "ImageObject",
-            "url": origin + image.file.url if image.file.url.startswith("/") else image.file.url,
+            "url": urljoin(url, image.file.url),
             "width": image.width,
             "height": image.height,
             "caption": image.alt_text,

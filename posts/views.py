@@ -16,13 +16,13 @@ from taggit.models import Tag
 
 from posts import cards
 from posts.links import site_origin
-from posts.models import Post, PreviousSlug, Series, SeriesPart
+from posts.models import Post, PreviousSlug, Series
 from posts.page_cache import remembered
 from posts.pagination import FromBothEnds
 from posts.search import CANDIDATES as search_candidates
 from posts.search import clean_query, snippets
 from posts.search import search as find_posts
-from posts.surroundings import surroundings
+from posts.surroundings import series_places, surroundings
 
 
 def paginate(request, queryset, *, allow_empty=True, count_key=None):
@@ -209,13 +209,7 @@ def post_card(request, slug, name):
     post = Post.objects.published().select_related("feature_image").filter(slug=slug).first()
     if post is None:
         raise Http404("No such post.")
-    first_series = (
-        SeriesPart.objects.filter(post=post)
-        .order_by("series__title", "series_id")
-        .values_list("series__title", flat=True)
-        .first()
-    )
-    return card_response(cards.for_post(post, first_series or ""), name)
+    return card_response(cards.for_post(post, series_places(post)), name)
 
 
 def site_card(request, name):
@@ -226,9 +220,9 @@ def site_card(request, name):
 def card_response(card, name):
     if name != card.address.rsplit("/", 1)[-1]:
         return redirect(card.address)
-    with cards.stored(card) as image:
-        response = HttpResponse(image.read(), content_type=CARD_TYPES[card.name[-3:]])
-    response["Cache-Control"] = CARD_CACHE_CONTROL
+    image, lasting = cards.content(card)
+    response = HttpResponse(image, content_type=CARD_TYPES[card.name[-3:]])
+    response["Cache-Control"] = CARD_CACHE_CONTROL if lasting else "public, max-age=600"
     return response
 
 

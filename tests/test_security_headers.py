@@ -8,6 +8,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from posts import cards
 from posts.models import Resource, Series, SeriesPart
+from posts.surroundings import series_places
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +46,7 @@ def sample_urls(post):
         "posts:tag_feed_atom": "/tags/gut-health/feed/atom/",
         "posts:series_feed_rss": "/series/gut-and-mind/feed/rss/",
         "posts:series_feed_atom": "/series/gut-and-mind/feed/atom/",
-        "posts:post_card": cards.for_post(post, "Gut and Mind").address,
+        "posts:post_card": cards.for_post(post, series_places(post)).address,
         "posts:site_card": cards.for_site().address,
     }
 
