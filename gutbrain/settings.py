@@ -120,6 +120,9 @@ SESSION_COOKIE_SAMESITE = "Lax"
 # The admin's address: moving it off /admin/ spares it most scripted attacks.
 GUTBRAIN_ADMIN_PATH = os.environ.get("GUTBRAIN_ADMIN_PATH", "admin/").strip("/") + "/"
 
+# A post form with 200 resources of 17 fields each is larger than Django's default allows.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
+
 ROOT_URLCONF = "gutbrain.urls"
 WSGI_APPLICATION = "gutbrain.wsgi.application"
 
@@ -303,6 +306,11 @@ GUTBRAIN_SITE_DESCRIPTION = os.environ.get(
 # The public address, e.g. https://blog.example.org: pasted links to it count as internal.
 GUTBRAIN_SITE_URL = os.environ.get("GUTBRAIN_SITE_URL", "").rstrip("/")
 GUTBRAIN_POSTS_PER_PAGE = 10
+# A reviewed post's review is due again after this many days (the admin's "Review due").
+GUTBRAIN_REVIEW_DUE_DAYS = int(os.environ.get("GUTBRAIN_REVIEW_DUE_DAYS", "730"))
+# How resources are listed: a style in posts/csl/ ("american-medical-association", numbered as
+# medical writing expects, or "apa"). After changing it, run `manage.py format_references`.
+GUTBRAIN_CITATION_STYLE = os.environ.get("GUTBRAIN_CITATION_STYLE", "american-medical-association")
 # Public pages are kept in the cache (Redis where REDIS_URL is set) until anything changes.
 GUTBRAIN_PAGE_CACHE = env_bool("GUTBRAIN_PAGE_CACHE", True)
 GUTBRAIN_PAGE_CACHE_SECONDS = int(os.environ.get("GUTBRAIN_PAGE_CACHE_SECONDS", "600"))

@@ -17,7 +17,7 @@ from jinja2 import Environment, Undefined
 
 from posts import cards
 from posts.figures import IMAGE_SIZES
-from posts.structured_data import blog_posting
+from posts.structured_data import blog_posting, profile_page
 
 
 def local_date(value, date_format=None):
@@ -47,6 +47,7 @@ def environment(**options):
         static=static,
         url=url,
         blog_posting=blog_posting,
+        profile_page=profile_page,
         post_link_card=cards.for_post,
         site_link_card=cards.for_site,
         image_sizes=IMAGE_SIZES,

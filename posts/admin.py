@@ -12,10 +12,12 @@ from django.utils.formats import date_format
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
-# Series, tags and images have an admin module of their own.
+# Series, tags and images have an admin module of their own, and so do author profiles.
+import posts.author_admin
 import posts.library_admin  # noqa: F401
 from posts import autosave, publishing
-from posts.forms import clean_tag_names
+from posts.admin_filters import BrokenLinksFilter, ReviewDueFilter, StateFilter
+from posts.forms import ResourceForm, clean_tag_names
 from posts.models import (
     EDIT_OTHERS_POSTS,
     EditConflict,
@@ -65,42 +67,15 @@ class ResourceFormSet(BaseInlineFormSet):
 
 class ResourceInline(admin.StackedInline):
     model = Resource
+    form = ResourceForm
     formset = ResourceFormSet
     extra = 0
-    fields = [("number", "year"), "title", "authors", "venue", "url", ("doi", "pmid")]
-
-
-class StateFilter(admin.SimpleListFilter):
-    title = "state"
-    parameter_name = "state"
-
-    def lookups(self, request, model_admin):
-        return [("draft", "Draft"), ("scheduled", "Scheduled"), ("published", "Published")]
-
-    def queryset(self, request, queryset):
-        public = Post.objects.published_condition()
-        if self.value() == "draft":
-            return queryset.filter(status=Post.Status.DRAFT)
-        if self.value() == "scheduled":
-            return queryset.filter(status=Post.Status.PUBLISHED).exclude(public)
-        if self.value() == "published":
-            return queryset.filter(public)
-        return queryset
-
-
-class BrokenLinksFilter(admin.SimpleListFilter):
-    title = "links to other posts"
-    parameter_name = "links"
-
-    def lookups(self, request, model_admin):
-        return [("broken", "Has broken links"), ("working", "All links work")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "broken":
-            return queryset.exclude(broken_links=[])
-        if self.value() == "working":
-            return queryset.filter(broken_links=[])
-        return queryset
+    fields = [
+        ("number", "kind"),
+        *("title", "authors", "container_title"),
+        *(("year", "month", "day"), ("volume", "issue", "pages"), "publisher"),
+        *(("url", "accessed"), ("doi", "pmid", "pmcid")),
+    ]
 
 
 class SeriesPartInline(admin.StackedInline):
@@ -118,7 +93,8 @@ class PostAdminForm(forms.ModelForm):
         model = Post
         fields = [
             *("title", "slug", "author", "summary", "body", "status", "published_at", "tags"),
-            "feature_image",
+            *("feature_image", "reviewer", "reviewer_credentials", "reviewer_url", "reviewed_on"),
+            "doi",
         ]
         widgets = {
             "body": forms.Textarea(attrs={"rows": 30, "class": "markdown-source"}),
@@ -142,6 +118,9 @@ class PostAdminForm(forms.ModelForm):
         self.fields["body"].widget.attrs["data-words-per-minute"] = WORDS_PER_MINUTE
         self.fields["body"].widget.attrs["data-link-targets-url"] = reverse(
             "admin:posts_post_link_targets"
+        )
+        self.fields["body"].widget.attrs["data-references-url"] = reverse(
+            "admin:posts_post_references"
         )
         self.fields["body"].widget.attrs["data-image-upload-url"] = reverse(
             "admin:posts_image_upload"
@@ -187,7 +166,7 @@ admin.site.index_title = "Writing"
 class PostAdmin(WritingViews, VersionViews, admin.ModelAdmin):
     form = PostAdminForm
     list_display = ["title", "state", "is_live", "published_at", "series_titles", "tag_names"]
-    list_filter = [StateFilter, BrokenLinksFilter, "tags", "series"]
+    list_filter = [StateFilter, ReviewDueFilter, BrokenLinksFilter, "tags", "series"]
     actions = ["publish_now", "unpublish"]
     search_fields = ["title", "body"]
     date_hierarchy = "published_at"
@@ -200,6 +179,17 @@ class PostAdmin(WritingViews, VersionViews, admin.ModelAdmin):
         (
             "Summary, feature image, tags and address",
             {"fields": ["summary", "feature_image", "tags", "slug", "author"]},
+        ),
+        (
+            "Review and citation",
+            {
+                "fields": [
+                    ("reviewer", "reviewer_credentials"),
+                    *("reviewer_url", "reviewed_on", "doi"),
+                ],
+                "description": "Who checked the science, shown under the title; and the "
+                "post's own DOI, if it has one.",
+            },
         ),
         ("Links", {"fields": ["linked_from_list", "broken_link_list"], "classes": ["collapse"]}),
         # "Saved versions": the admin's own History button lists who changed what.
@@ -216,6 +206,7 @@ class PostAdmin(WritingViews, VersionViews, admin.ModelAdmin):
             "posts/admin/editor.js",
             "posts/admin/autosave.js",
             "posts/admin/publishing.js",
+            "posts/admin/references.js",
         ]
 
     def get_queryset(self, request):
@@ -302,6 +293,11 @@ class PostAdmin(WritingViews, VersionViews, admin.ModelAdmin):
                 "link-targets/",
                 self.admin_site.admin_view(self.link_targets_view),
                 name="posts_post_link_targets",
+            ),
+            path(
+                "references/",
+                self.admin_site.admin_view(self.references_view),
+                name="posts_post_references",
             ),
             path(
                 "autosave/",

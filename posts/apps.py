@@ -6,6 +6,9 @@ class PostsConfig(AppConfig):
     verbose_name = "Posts"
 
     def ready(self):
-        from posts import effects
+        from django.core import checks
+
+        from posts import effects, references
 
         effects.connect()
+        checks.register(references.check_style)

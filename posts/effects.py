@@ -19,7 +19,15 @@ from taggit.models import Tag
 
 from posts import renditions, search
 from posts.images import IMAGE_SCHEME, Image
-from posts.models import Post, PreviousSlug, Resource, Series, SeriesPart, TaggedPost
+from posts.models import (
+    AuthorProfile,
+    Post,
+    PreviousSlug,
+    Resource,
+    Series,
+    SeriesPart,
+    TaggedPost,
+)
 from posts.page_cache import retire_pages
 
 # What pages show of a user: an author's name. A login saves only last_login.
@@ -150,7 +158,8 @@ def image_changed(sender, instance, **kwargs):
 
 
 def shown_elsewhere(sender, **kwargs):
-    """A change pages show that sets nothing else off: a former address, an author's name."""
+    """A change pages show that sets nothing else off: a former address, an author's name or
+    profile."""
     update_fields = kwargs.get("update_fields")
     if sender is get_user_model() and update_fields and not SHOWN_USER_FIELDS & update_fields:
         return
@@ -174,6 +183,7 @@ def connect():
             (image_changed, Image),
             (shown_elsewhere, PreviousSlug),
             (shown_elsewhere, get_user_model()),
+            (shown_elsewhere, AuthorProfile),
         ],
         post_delete: [
             (shown_elsewhere, Tag),
@@ -183,6 +193,7 @@ def connect():
             (image_changed, Image),
             (shown_elsewhere, PreviousSlug),
             (shown_elsewhere, get_user_model()),
+            (shown_elsewhere, AuthorProfile),
         ],
     }.items():
         for receiver, sender in receivers:

@@ -1,4 +1,4 @@
-"""RSS 2.0 and Atom feeds of published posts: all of them, per tag and per series.
+"""RSS 2.0 and Atom feeds of published posts: all of them, per tag, per series and per author.
 
 Each entry carries the summary and the full sanitised body with its resources, every link made
 absolute; its id is the post's GUID, which never follows the slug or title.
@@ -21,7 +21,7 @@ from django.utils.feedgenerator import Atom1Feed, Enclosure, Rss201rev2Feed
 from taggit.models import Tag
 
 from posts.links import site_origin
-from posts.models import Post, Series
+from posts.models import AuthorProfile, Post, Series
 
 ENTRIES = 20
 # A start tag as the sanitiser writes it (attribute values always in double quotes).
@@ -138,6 +138,20 @@ def series_posts(request, slug):
     )
 
 
+def author_posts(request, slug):
+    profile = get_object_or_404(AuthorProfile, slug=slug)
+    posts = Post.objects.published().filter(author_id=profile.user_id)
+    if not posts.exists():
+        raise Http404("No published posts by this author.")
+    return FeedScope(
+        title=f"{settings.GUTBRAIN_SITE_TITLE}: posts by {profile.display_name}",
+        description=f"The latest posts by {profile.display_name}.",
+        link=profile.get_absolute_url(),
+        posts=posts,
+        origin=site_origin(request),
+    )
+
+
 class PostFeed(Feed):
     """The newest published posts of one scope, in one feed format."""
 
@@ -166,7 +180,7 @@ class PostFeed(Feed):
     def items(self, scope):
         posts = list(
             scope.posts.defer("body")  # entries show the rendered body
-            .select_related("author", "feature_image")
+            .select_related("author__author_profile", "feature_image")
             .with_tags()
             .order_by("-published_at", "-id")[:ENTRIES]
         )
@@ -257,3 +271,5 @@ tag_rss = serve(PostFeed(tag_posts, RssWithContent))
 tag_atom = serve(PostFeed(tag_posts, AtomWithContent))
 series_rss = serve(PostFeed(series_posts, RssWithContent))
 series_atom = serve(PostFeed(series_posts, AtomWithContent))
+author_rss = serve(PostFeed(author_posts, RssWithContent))
+author_atom = serve(PostFeed(author_posts, AtomWithContent))

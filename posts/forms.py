@@ -1,8 +1,12 @@
 """Rules for what authors type, shared by the admin's forms and the Markdown import."""
 
+from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.text import slugify
 from taggit.models import Tag
+
+from posts.references import names_text, parse_names
+from posts.resources import Resource
 
 # More than any writer gives one post; each tag costs its save a few queries.
 MAX_TAGS_PER_POST = 50
@@ -32,3 +36,29 @@ def clean_tag_names(names):
             params={"most": MAX_TAGS_PER_POST, "count": f"{len(unique):,}"},
         )
     return list(unique.values())
+
+
+class ResourceForm(forms.ModelForm):
+    """A resource in the post form: its authors one to a line, as people write names."""
+
+    authors = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One to a line: “Cryan, John F.”, “Cryan JF” or “John F. Cryan”; a body "
+        "in braces: “{World Health Organization}”.",
+    )
+
+    class Meta:
+        model = Resource
+        fields = Resource.COPIED_FIELDS
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial["authors"] = names_text(self.instance.authors)
+        self.fields["kind"].required = False  # a form that leaves it out means an article
+
+    def clean_kind(self):
+        return self.cleaned_data["kind"] or Resource._meta.get_field("kind").default
+
+    def clean_authors(self):
+        return parse_names(self.cleaned_data["authors"])

@@ -12,7 +12,7 @@ from django.utils.dateparse import parse_datetime
 from posts.forms import clean_tag_names
 from posts.images import IMAGE_SCHEME, Image
 from posts.markdown_files import RESOURCE_KEYS, FileProblem
-from posts.models import PreviousSlug, Resource, SeriesPart
+from posts.models import Post, PreviousSlug, Resource, SeriesPart
 
 _KINDS = {
     type(None): "nothing", bool: "true or false", int: "a number", float: "a number",
@@ -112,13 +112,16 @@ def _series_place(entry):
 def _resource(entry):
     numbers = {
         "number": whole_number(entry, "number"),
-        "year": whole_number(entry, "year", required=False),
+        **{name: whole_number(entry, name, required=False) for name in ("year", "month", "day")},
     }
-    resource = Resource(
-        **{name: numbers[name] if name in numbers else text(entry, name) for name in RESOURCE_KEYS}
-    )
+    texts = [name for name in RESOURCE_KEYS if name not in numbers and name != "authors"]
+    values = {**numbers, **{name: text(entry, name) for name in texts}}
+    values["authors"] = text_list(entry, "authors")
+    values["accessed"] = check_value(Resource, "accessed", values["accessed"] or None, "accessed")
+    values["kind"] = values["kind"] or "article-journal"
+    resource = Resource.from_copy(values)
     check_fields(resource, exclude=["post"])
-    return {name: getattr(resource, name) for name in RESOURCE_KEYS}
+    return resource.copy()
 
 
 def _tags(meta):
@@ -126,6 +129,10 @@ def _tags(meta):
         return clean_tag_names(text_list(meta, "tags"))
     except ValidationError as error:
         raise FileProblem("tags", " ".join(error.messages)) from error
+
+
+# The post's own DOI and its review, as the file gives them; the post's checks apply.
+REVIEW_TEXT_FIELDS = ("doi", "reviewer", "reviewer_credentials", "reviewer_url")
 
 
 def post_fields(meta):
@@ -144,6 +151,10 @@ def post_fields(meta):
         ],
         "resources": mapping_list(meta, "resources", _resource),
         "feature_image": _image_id(meta, "feature_image"),
+        **{name: text(meta, name) for name in REVIEW_TEXT_FIELDS},
+        "reviewed_on": check_value(
+            Post, "reviewed_on", text(meta, "reviewed_on") or None, "reviewed_on"
+        ),
     }
     for name in ("title", "author"):
         if not fields[name]:

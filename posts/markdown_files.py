@@ -145,6 +145,17 @@ def post_meta(post):
         "previous_slugs": sorted(previous.slug for previous in post.previous_slugs.all()),
         "resources": resource_copies(post),
         **({"feature_image": post.feature_image_id} if post.feature_image_id else {}),
+        **({"doi": post.doi} if post.doi else {}),
+        **(
+            {
+                "reviewer": post.reviewer,
+                "reviewer_credentials": post.reviewer_credentials,
+                "reviewer_url": post.reviewer_url,
+                "reviewed_on": post.reviewed_on.isoformat(),
+            }
+            if post.reviewer and post.reviewed_on
+            else {}
+        ),
     }
 
 

@@ -1,9 +1,8 @@
 import uuid
 from collections import Counter
+from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.postgres.indexes import GinIndex
-from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
 from django.urls import reverse
@@ -11,9 +10,12 @@ from django.utils import timezone
 from django.utils.text import Truncator, slugify
 from taggit.managers import TaggableManager
 
+from posts import querysets
+from posts.authors import AuthorProfile, profile_of  # noqa: F401 (a model of this app)
 from posts.autosave import Autosave  # noqa: F401 (a model of this app)
 from posts.images import Image, ImageResolver
 from posts.links import LinkResolver, PreviousSlug, address_errors
+from posts.querysets import EDIT_OTHERS_POSTS, PostQuerySet
 from posts.rendering import (
     CONTROL_CHARACTERS,
     RenderError,
@@ -23,65 +25,21 @@ from posts.rendering import (
     reading_minutes,
     render,
 )
-from posts.resources import Resource  # noqa: F401 (a model of this app)
+from posts.resources import (  # noqa: F401 (Resource: a model of this app)
+    DOI_PREFIX,
+    DOI_VALIDATOR,
+    Resource,
+)
+from posts.search_entries import SearchEntry
 from posts.series import Series, SeriesPart  # noqa: F401 (models of this app)
 from posts.tagging import TaggedPost  # noqa: F401 (a model of this app)
 from posts.versions import EditConflict, PostVersion  # noqa: F401 (models of this app)
-
-# Editors' permission; without it, staff work on their own posts only, bylined by themselves.
-EDIT_OTHERS_POSTS = "posts.edit_others_posts"
-
-
-class PostQuerySet(models.QuerySet):
-    def published(self):
-        """The one definition of public: published, and its time has come."""
-        return self.filter(self.published_condition())
-
-    @staticmethod
-    def published_condition(prefix=""):
-        """published() as a condition, for aggregates that count public posts among others,
-        or (with a prefix such as "post__") for rows that belong to a post."""
-        return models.Q(
-            **{
-                f"{prefix}status": Post.Status.PUBLISHED,
-                f"{prefix}published_at__lte": timezone.now(),
-            }
-        )
-
-    def named(self, slugs):
-        """{slug: post} of the posts these slugs name now, or named before a rename."""
-        posts = {post.slug: post for post in self.filter(slug__in=slugs)}
-        missing = slugs - posts.keys()
-        if missing:
-            for previous in PreviousSlug.objects.filter(slug__in=missing).select_related("post"):
-                posts[previous.slug] = previous.post
-        return posts
-
-    def scheduled(self):
-        """Published, but not yet: their time has not come."""
-        return self.filter(status=Post.Status.PUBLISHED, published_at__gt=timezone.now())
-
-    def with_tags(self):
-        """Each post's tags as the list `tag_list`, from one query. (Left on the manager,
-        prefetched tags cost a filtered queryset built per post, more than the query.)"""
-        return self.prefetch_related(models.Prefetch("tags", to_attr="tag_list"))
-
-    def for_listing(self):
-        return self.select_related("author").with_tags()
-
-    def editable_by(self, user):
-        """The posts this user may open, change, publish and delete (as far as their permissions
-        on posts allow): everyone's for editors, their own for authors. Post.is_editable_by()
-        says the same of one post."""
-        if user.has_perm(EDIT_OTHERS_POSTS):
-            return self
-        return self.filter(author=user)
 
 
 class Post(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
-        PUBLISHED = "published", "Published"
+        PUBLISHED = querysets.PUBLISHED, "Published"
 
     title = models.CharField(max_length=200)
     slug = models.SlugField(
@@ -138,6 +96,21 @@ class Post(models.Model):
     )
     # Feed readers know a post by this id for good: it never follows the slug or title.
     guid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    doi = models.CharField(
+        "DOI",
+        max_length=200,
+        blank=True,
+        validators=[DOI_VALIDATOR],
+        help_text="The post's own DOI, if it has one: for its citation.",
+    )
+    reviewer = models.CharField(
+        max_length=200, blank=True, help_text="Who reviewed the post's science, e.g. “Ana Silva”."
+    )
+    reviewer_credentials = models.CharField(
+        "credentials", max_length=200, blank=True, help_text="For example “MD, PhD”."
+    )
+    reviewer_url = models.URLField("reviewer's page", blank=True)
+    reviewed_on = models.DateField(null=True, blank=True, help_text="When the review was done.")
     # Goes up with every save, so that a form opened on an older version cannot overwrite it.
     version = models.PositiveIntegerField(default=1, editable=False)
     updated_by = models.ForeignKey(
@@ -224,8 +197,24 @@ class Post(models.Model):
 
     @property
     def author_name(self):
-        """How the post names its author: full name, else user name."""
+        """How the post names its author: their profile's display name, else full name, else
+        user name."""
+        if profile := self.author_profile:
+            return profile.display_name
         return self.author.get_full_name() or self.author.get_username()
+
+    @property
+    def author_profile(self):
+        """The author's public profile, which bylines link to; None without one."""
+        return profile_of(self.author)
+
+    @property
+    def updated_after_publication(self):
+        """Whether the text changed after readers first saw it (a minute's grace for the save
+        that published it)."""
+        return bool(self.published_at) and (
+            self.content_changed_at - self.published_at > timedelta(minutes=1)
+        )
 
     @property
     def last_changed(self):
@@ -313,6 +302,10 @@ class Post(models.Model):
         render(self.body, resolve_links=links)
         return links.problems
 
+    def clean_fields(self, exclude=None):
+        self.doi = DOI_PREFIX.sub("", self.doi.strip())  # a doi.org link, pasted: the DOI
+        super().clean_fields(exclude=exclude)
+
     def clean(self):
         if not self.slug and self.title:
             self.slug = slugify(self.title)
@@ -331,6 +324,10 @@ class Post(models.Model):
                 "Published; to keep it a draft, clear the date."
             )
         errors.update(address_errors(self))
+        if self.reviewed_on and not self.reviewer:
+            errors["reviewer"] = "Name who reviewed the post, or clear the date of review."
+        elif self.reviewer and not self.reviewed_on:
+            errors["reviewed_on"] = "Give the date of the review: readers see it."
         try:
             problems = self.link_problems()
         except RenderError as error:
@@ -384,33 +381,3 @@ class Post(models.Model):
             and self.published_at is not None
             and self.published_at > timezone.now()
         )
-
-
-class SearchEntry(models.Model):
-    """A post's words for PostgreSQL's full-text search (SQLite has an FTS5 table instead)."""
-
-    # No constraint and no cascade by Django: deleting a post must also work on SQLite, where
-    # this table is absent. The entry goes with its post in posts.search.index().
-    post = models.OneToOneField(
-        Post,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        primary_key=True,
-        related_name="search_entry",
-    )
-    title = models.TextField()
-    summary = models.TextField()
-    tags = models.TextField()
-    body = models.TextField()
-    vector = SearchVectorField(null=True)
-    # The post's publication time while it is published, else null: searches that match many
-    # posts pick the newest without visiting each one's row in posts. Not indexed: walking an
-    # index in time order is only quicker for common words, which search through posts.
-    published_at = models.DateTimeField(null=True)
-
-    class Meta:
-        required_db_vendor = "postgresql"
-        indexes = [GinIndex(fields=["vector"], name="post_search_vector_idx")]
-
-    def __str__(self):
-        return self.title

@@ -25,10 +25,18 @@ from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
 
 from posts import markdown_guard
+from posts.contents import PERMALINK_CLASS, HeadingPermalinks, without_permalinks
 from posts.figures import RENDITION_TYPES, FigureProcessor, ImageResolution
+from posts.highlighting import CSS_CLASS as CODE_CLASS
+from posts.highlighting import TOKEN_CLASSES, CodeExtension
 
 # Classes the Markdown extensions emit; authors cannot borrow the site's own classes.
-ALLOWED_CLASSES = frozenset({"footnote", "footnote-ref", "footnote-backref", "citation", "credit"})
+ALLOWED_CLASSES = frozenset(
+    {"footnote", "footnote-ref", "footnote-backref", "citation", "credit", "identifier"}
+    | {PERMALINK_CLASS, CODE_CLASS}
+)
+# Inside <pre>, spans keep the classes of highlighted code too.
+CODE_SPAN_CLASSES = ALLOWED_CLASSES | TOKEN_CLASSES
 # Ids that come from author text get this prefix so they cannot clobber the page's own ids.
 CONTENT_ID_PREFIX = "md-"
 # In-page links the author may make to the page's own anchors, such as a post's resources.
@@ -45,7 +53,7 @@ ALLOWED_TAGS = frozenset(
 )  # fmt: skip
 ALLOWED_ATTRIBUTES = {
     "*": ["id", "title"],
-    "a": ["href", "title", "id", "class", "rel"],
+    "a": ["href", "title", "id", "class", "rel", "aria-label"],
     "abbr": ["title"],
     "div": ["class", "id"],
     "img": ["src", "alt", "title", "width", "height", "srcset", "sizes", "fetchpriority"],
@@ -74,11 +82,18 @@ _WORD = re.compile(r"\w+")
 
 
 class ContentFilter(Filter):
-    """Prefixes ids and in-page anchors, keeps known classes, marks external links, lazy images."""
+    """Prefixes ids and in-page anchors, keeps known classes, marks external links, lazy images,
+    lets keyboards scroll code."""
 
     def __iter__(self):
+        in_pre = 0
         for token in super().__iter__():
+            if token["type"] == "EndTag" and token["name"] == "pre":
+                in_pre -= 1
             if token["type"] in ("StartTag", "EmptyTag"):
+                in_pre += token["name"] == "pre"
+                code_span = in_pre > 0 and token["name"] == "span"
+                classes = CODE_SPAN_CLASSES if code_span else ALLOWED_CLASSES
                 attrs = token["data"]
                 url = URL_ATTRIBUTES.get(token["name"])
                 # Attribute values keep their entities here; read them as the page will.
@@ -99,13 +114,16 @@ class ContentFilter(Filter):
                     if name == "id":
                         attrs[key] = CONTENT_ID_PREFIX + value
                     elif name == "class":
-                        kept = " ".join(c for c in value.split() if c in ALLOWED_CLASSES)
+                        kept = " ".join(c for c in value.split() if c in classes)
                         if kept:
                             attrs[key] = kept
                         else:
                             del attrs[key]
                     elif name == "href" and value.startswith("#") and len(value) > 1:
                         attrs[key] = "#" + content_fragment(value[1:])
+                if token["name"] == "pre":
+                    # Code wider than the screen scrolls sideways: keyboards must reach it.
+                    attrs[(None, "tabindex")] = "0"
                 if token["name"] == "a" and _is_external(attrs.get((None, "href"), "")):
                     attrs[(None, "rel")] = "noopener noreferrer"
                 if token["name"] == "img":
@@ -256,6 +274,8 @@ class PostExtension(Extension):
         md.preprocessors.register(markdown_guard.Guard(md), "guard", 24)
         # Before paragraphs (10), after everything else a block can be.
         md.parser.blockprocessors.register(FigureProcessor(md.parser), "figure", 12)
+        # Once toc (5) has given the headings their ids.
+        md.treeprocessors.register(HeadingPermalinks(md, CONTENT_ID_PREFIX), "permalinks", 4)
         # Before links (160) and reference links (170), so `[#4]` is never taken for one.
         md.inlinePatterns.register(CitationProcessor(md, self.citations), "citation", 175)
         # After the inline patterns (20) and footnotes, so every link and image exists by then.
@@ -284,6 +304,7 @@ def render(source, resolve_links=None, resolve_images=None, eager_first_image=Fa
             source,
             extensions=[
                 *MARKDOWN_EXTENSIONS,
+                CodeExtension(),
                 PostExtension(citations, resolve_links, resolve_images, eager_first_image),
             ],
             extension_configs=MARKDOWN_CONFIG,
@@ -320,5 +341,5 @@ ANY_TAG = re.compile(r"<[^>]*>")
 
 def plain_text(body_html):
     """What a reader reads of the body, as plain text for the index and snippets."""
-    text = ANY_TAG.sub("", BLOCK_TAGS.sub(" ", body_html))
+    text = ANY_TAG.sub("", BLOCK_TAGS.sub(" ", without_permalinks(body_html)))
     return " ".join(html.unescape(text).split())

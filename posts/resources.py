@@ -5,31 +5,50 @@ import re
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 
+from posts.references import KINDS, format_references, name_text, parse_name, parse_names
+
 DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
+DOI_VALIDATOR = RegexValidator(r"^10\.\d{4,9}/\S+$", "Enter a DOI such as 10.1038/nature123.")
 
 
 class Resource(models.Model):
     """A numbered source a post cites, listed under it as "Resources"."""
 
     # What a copy of a resource (in a version, or a file) carries.
-    COPIED_FIELDS = ("number", "title", "authors", "venue", "year", "url", "doi", "pmid")
+    COPIED_FIELDS = (
+        *("number", "kind", "title", "authors", "container_title", "year", "month", "day"),
+        *("volume", "issue", "pages", "publisher", "url", "accessed", "doi", "pmid", "pmcid"),
+    )
 
     post = models.ForeignKey("Post", on_delete=models.CASCADE, related_name="resources")
     number = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
+    kind = models.CharField(max_length=20, choices=KINDS, default="article-journal")
     title = models.CharField(max_length=500)
-    authors = models.CharField(max_length=500, blank=True)
-    venue = models.CharField(max_length=300, blank=True, help_text="Journal, book or site.")
+    # CSL names: {"family": …, "given": …} for a person, {"literal": …} for a body.
+    authors = models.JSONField(default=list, blank=True)
+    container_title = models.CharField(
+        "journal or site", max_length=300, blank=True, help_text="Or the book a chapter is in."
+    )
     year = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MinValueValidator(1500), MaxValueValidator(2200)]
     )
+    month = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(12)]
+    )
+    day = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(31)]
+    )
+    volume = models.CharField(max_length=30, blank=True)
+    issue = models.CharField(max_length=30, blank=True)
+    pages = models.CharField(max_length=30, blank=True, help_text="For example 1877-2013.")
+    publisher = models.CharField(max_length=200, blank=True)
     url = models.URLField("URL", max_length=500, blank=True)
+    accessed = models.DateField(null=True, blank=True, help_text="When you read a web page.")
     doi = models.CharField(
         "DOI",
         max_length=200,
         blank=True,
-        validators=[
-            RegexValidator(r"^10\.\d{4,9}/\S+$", "Enter a DOI such as 10.1038/nature123.")
-        ],
+        validators=[DOI_VALIDATOR],
         help_text="For example 10.1152/physrev.00018.2018; a doi.org link is shortened to this.",
     )
     pmid = models.CharField(
@@ -38,6 +57,14 @@ class Resource(models.Model):
         blank=True,
         validators=[RegexValidator(r"^\d{1,10}$", "A PubMed id is digits only.")],
     )
+    pmcid = models.CharField(
+        "PMCID",
+        max_length=16,
+        blank=True,
+        validators=[RegexValidator(r"^PMC\d{1,10}$", "A PubMed Central id is PMC then digits.")],
+    )
+    # The reference as readers see it, in the site's citation style: made at save.
+    formatted = models.TextField(blank=True, editable=False)
 
     class Meta:
         # The column, not the relation: ordering by "post" would join posts for their order.
@@ -49,11 +76,36 @@ class Resource(models.Model):
     def __str__(self):
         return f"[{self.number}] {self.title}"
 
+    def save(self, *args, **kwargs):
+        format_references([self])
+        super().save(*args, **kwargs)
+
     def clean_fields(self, exclude=None):
         # Authors paste identifiers as links or with spaces; store the bare form.
         self.doi = DOI_PREFIX.sub("", self.doi.strip())
         self.pmid = self.pmid.strip()
+        self.pmcid = self.pmcid.strip().upper()
         super().clean_fields(exclude=exclude)
+
+    def copy(self):
+        """The resource as plain values: what saved versions and Markdown files keep, names
+        as they are typed and the date accessed as YYYY-MM-DD."""
+        values = {key: getattr(self, key) for key in self.COPIED_FIELDS}
+        values["authors"] = [name_text(name) for name in self.authors]
+        values["accessed"] = self.accessed.isoformat() if self.accessed else None
+        return values
+
+    @classmethod
+    def from_copy(cls, values, **fields):
+        """A resource from copy() (an older copy may lack fields added since)."""
+        resource = cls(**fields, **{key: values.get(key) for key in cls.COPIED_FIELDS})
+        resource.authors = [parse_name(name) for name in values.get("authors") or []]
+        for name, field in ((name, cls._meta.get_field(name)) for name in cls.COPIED_FIELDS):
+            if getattr(resource, name) is None and not field.null:
+                setattr(resource, name, field.get_default())
+        if isinstance(resource.accessed, str):
+            resource.accessed = cls._meta.get_field("accessed").to_python(resource.accessed)
+        return resource
 
     @property
     def anchor(self):
@@ -83,7 +135,19 @@ def resources_in_form(data, prefix="resources"):
 
         if field("DELETE") or not field("title") or not field("number").isdigit():
             continue
-        text = {name: field(name) for name in ("title", "authors", "venue", "url", "doi", "pmid")}
-        year = int(field("year")) if field("year").isdigit() else None
-        resources.append(Resource(number=int(field("number")), year=year, **text))
-    return sorted(resources, key=lambda resource: resource.number)
+        texts = ("kind", "title", "container_title", "volume", "issue", "pages", "publisher")
+        resource = Resource(
+            number=int(field("number")),
+            authors=parse_names(field("authors")),
+            **{name: field(name) for name in (*texts, "url", "doi", "pmid", "pmcid")},
+            accessed=None,
+            **{
+                name: int(field(name)) if field(name).isdigit() and len(field(name)) < 5 else None
+                for name in ("year", "month", "day")
+            },
+        )
+        resource.kind = resource.kind or "article-journal"
+        resources.append(resource)
+    resources.sort(key=lambda resource: resource.number)
+    format_references(resources)
+    return resources

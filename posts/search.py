@@ -7,6 +7,7 @@ return a snippet of the body with the matched words marked.
 import re
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchVector
 from django.db import connection, transaction
@@ -14,8 +15,10 @@ from django.db.models import F, Value
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from taggit.models import Tag
 
-from posts.models import Post, SearchEntry, TaggedPost
+from posts.models import Post, SearchEntry, Series, SeriesPart, TaggedPost
+from posts.page_cache import remembered
 from posts.rendering import CONTROL_CHARACTERS, plain_text
 
 # Longer queries are cut: no reader types more, and each word costs a lookup.
@@ -41,23 +44,77 @@ def clean_query(raw):
     return text
 
 
-def search(query):
+@dataclass(frozen=True)
+class Choice:
+    """A tag or a series that a search can be narrowed to."""
+
+    pk: int
+    slug: str
+    name: str
+
+
+def narrowing_choices():
+    """{"tag": [Choice…], "series": [Choice…]}: the tags and the series of published posts,
+    by name, remembered until content changes."""
+
+    def by_name(rows):
+        return sorted((Choice(*row) for row in rows), key=lambda c: (c.name.casefold(), c.name))
+
+    def choices():
+        published = Post.objects.published()
+        tags = Tag.objects.filter(post__in=published).distinct()
+        series = Series.objects.filter(parts__post__in=published).distinct()
+        return {
+            "tag": by_name(tags.values_list("pk", "slug", "name")),
+            "series": by_name(series.values_list("pk", "slug", "title")),
+        }
+
+    return remembered("search-choices", choices)
+
+
+class UnknownChoice(LookupError):
+    """A tag or series to narrow to that no published post has; the message says which."""
+
+
+def narrowed_to(choices, tag_slug="", series_slug=""):
+    """{"tag": Choice or None, "series": Choice or None} for these slugs, among `choices`
+    (narrowing_choices()); an empty slug narrows nothing."""
+    chosen = {}
+    for kind, slug in (("tag", tag_slug), ("series", series_slug)):
+        chosen[kind] = next((c for c in choices[kind] if c.slug == slug), None)
+        if slug and chosen[kind] is None:
+            raise UnknownChoice(f"No public post has the {kind} “{clean_query(slug)[:100]}”.")
+    return chosen
+
+
+def search(query, tag=None, series=None):
     """Published posts matching `query`, best first, with authors and tags, to paginate: at
     most the newest CANDIDATES of them, so that a word in every post costs what a rare one
-    does."""
+    does. With `tag` or `series` (ids), only posts with that tag and in that series."""
     query = clean_query(query)
     if connection.vendor == "postgresql":
-        return RankedPosts(_postgresql_ranked_ids(query))
-    return RankedPosts(_fts5_ranked_ids(fts5_query(query)))
+        return RankedPosts(_postgresql_ranked_ids(query, tag, series))
+    return RankedPosts(_fts5_ranked_ids(fts5_query(query), tag, series))
 
 
-def _postgresql_ranked_ids(query):
+def _narrowed(rows, post_field, tag, series):
+    """`rows` (posts, or what refers to them by `post_field`) with the tag and in the series."""
+    if tag is not None:
+        tagged = TaggedPost.objects.filter(tag_id=tag).values("content_object")
+        rows = rows.filter(**{f"{post_field}__in": tagged})
+    if series is not None:
+        parts = SeriesPart.objects.filter(series_id=series).values("post")
+        rows = rows.filter(**{f"{post_field}__in": parts})
+    return rows
+
+
+def _postgresql_ranked_ids(query, tag=None, series=None):
     # The ids alone, found and ranked once: counting and paging them costs no second search.
     terms = _tsquery(query)
     if _matches_are_common(terms):
-        newest = _newest_through_posts(terms)
+        newest = _newest_through_posts(terms, tag, series)
     else:
-        newest = _newest_through_entries(terms)
+        newest = _newest_through_entries(terms, tag, series)
     newest_sql, params = newest.query.sql_with_params()
     # Ranked outside the query that picks the newest: ranking reads each match's whole vector.
     with connection.cursor() as cursor:
@@ -90,29 +147,31 @@ def _matches_are_common(terms):
     return entries > 0 and matches * matches > CANDIDATES * entries
 
 
-def _newest_through_posts(terms):
+def _newest_through_posts(terms, tag, series):
     return (
-        Post.objects.published()
+        _narrowed(Post.objects.published(), "pk", tag, series)
         .filter(search_entry__vector=terms)
         .order_by("-published_at", "-id")
         .values("published_at", post_id=F("id"), vector=F("search_entry__vector"))[:CANDIDATES]
     )
 
 
-def _newest_through_entries(terms):
+def _newest_through_entries(terms, tag, series):
     # The index's own copy of the publication time spares a visit to each match's post. It is
     # null unless the post is published: this is published(), for entries.
+    entries = SearchEntry.objects.filter(vector=terms, published_at__lte=timezone.now())
     return (
-        SearchEntry.objects.filter(vector=terms, published_at__lte=timezone.now())
+        _narrowed(entries, "post_id", tag, series)
         .order_by("-published_at", "-post_id")
         .values("post_id", "published_at", "vector")[:CANDIDATES]
     )
 
 
-def _fts5_ranked_ids(terms):
+def _fts5_ranked_ids(terms, tag=None, series=None):
     if not terms:
         return []
-    published, params = Post.objects.published().order_by().values("pk").query.sql_with_params()
+    published = _narrowed(Post.objects.published(), "pk", tag, series)
+    published, params = published.order_by().values("pk").query.sql_with_params()
     # The full-text table must drive this query, not the posts: the unary + keeps SQLite from
     # probing the index once per published post. bm25 weights the columns title, summary,
     # tags, body; lower is better.
@@ -190,9 +249,18 @@ def _tsquery(query):
 
 
 def fts5_query(query):
-    """The words of `query`, each quoted so that FTS5 reads no operator, all required."""
-    words = re.findall(r"\w+", query)[:MAX_TERMS]
-    return " ".join(f'"{word}"' for word in words)
+    """The words of `query`, each quoted so that FTS5 reads no operator of the reader's, all
+    required; but "or" between words finds either side, as websearch does on PostgreSQL
+    ("vagus or serotonin": `"vagus" OR "serotonin"`, and "a b or c" is a and b, or c)."""
+    alternatives, words = [[]], 0
+    for word in re.findall(r"\w+", query):
+        if word.casefold() == "or":
+            if alternatives[-1]:  # one at the start or end, or twice in a row, says nothing
+                alternatives.append([])
+        elif words < MAX_TERMS:
+            alternatives[-1].append(f'"{word}"')
+            words += 1
+    return " OR ".join(" ".join(group) for group in alternatives if group)
 
 
 def highlighted(headline):

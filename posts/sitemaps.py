@@ -10,7 +10,7 @@ from django.db.models.functions import Greatest, TruncMonth
 from django.urls import reverse
 from taggit.models import Tag
 
-from posts.models import Post, Series
+from posts.models import AuthorProfile, Post, Series
 from posts.page_cache import remembered
 from posts.pagination import FromBothEnds
 
@@ -96,6 +96,25 @@ class SeriesSitemap(Sitemap):
         return series.lastmod
 
 
+class AuthorSitemap(Sitemap):
+    def items(self):
+        # Authors with nothing published yet have no public page.
+        return (
+            AuthorProfile.objects.filter(user__posts__in=Post.objects.published())
+            .annotate(
+                lastmod=Greatest(
+                    "updated_at",
+                    Max(Greatest("user__posts__content_changed_at", "user__posts__published_at")),
+                )
+            )
+            .only("slug")
+            .order_by("slug")
+        )
+
+    def lastmod(self, profile):
+        return profile.lastmod
+
+
 class ArchiveSitemap(Sitemap):
     """The archive index, and each year and month that has posts."""
 
@@ -135,10 +154,10 @@ class ArchiveSitemap(Sitemap):
 
 
 class PagesSitemap(Sitemap):
-    """Pages that list everything: the latest posts and the series."""
+    """Pages that list everything: the latest posts, the series and the tags."""
 
     def items(self):
-        return ["posts:home", "posts:series_list"]
+        return ["posts:home", "posts:series_list", "posts:tag_list"]
 
     def location(self, name):
         return reverse(name)
@@ -149,6 +168,7 @@ SITEMAPS = {
     "posts": PostSitemap,
     "tags": TagSitemap,
     "series": SeriesSitemap,
+    "authors": AuthorSitemap,
     "archive": ArchiveSitemap,
 }
 

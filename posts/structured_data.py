@@ -1,4 +1,5 @@
-"""JSON-LD for search engines: a post as a schema.org BlogPosting with its citations."""
+"""JSON-LD for search engines: a post as a schema.org BlogPosting with its citations, an author's
+page as a ProfilePage."""
 
 import json
 from urllib.parse import urljoin
@@ -15,14 +16,55 @@ def _script_safe(payload):
     return payload.replace("&", "\\u0026").replace("<", "\\u003C").replace(">", "\\u003E")
 
 
+# schema.org's type for each kind of resource, and for what it is part of.
+SCHEMA_TYPES = {
+    "article-journal": ("ScholarlyArticle", "Periodical"),
+    "book": ("Book", None),
+    "chapter": ("Chapter", "Book"),
+    "webpage": ("WebPage", "WebSite"),
+    "article": ("ScholarlyArticle", None),
+    "dataset": ("Dataset", "DataCatalog"),
+}
+
+
+def _contributor(name):
+    if "literal" in name:
+        return {"@type": "Organization", "name": name["literal"]}
+    person = {"@type": "Person", "familyName": name["family"]}
+    if name.get("given"):
+        person["givenName"] = name["given"]
+    person["name"] = " ".join(filter(None, [name.get("given"), name["family"]]))
+    return person
+
+
 def _citation(resource):
-    citation = {"@type": "ScholarlyArticle", "name": resource.title}
+    kind, container = SCHEMA_TYPES.get(resource.kind, ("CreativeWork", None))
+    citation = {"@type": kind, "name": resource.title}
     if resource.authors:
-        citation["author"] = resource.authors
-    if resource.venue:
-        citation["isPartOf"] = {"@type": "Periodical", "name": resource.venue}
+        citation["author"] = [_contributor(name) for name in resource.authors]
+    part_of = None
+    if resource.container_title:
+        part_of = {"@type": container or "CreativeWork", "name": resource.container_title}
+    if container == "Periodical":  # in an issue, of a volume, of the journal, as schema.org has it
+        for field, kind, key in (
+            ("volume", "PublicationVolume", "volumeNumber"),
+            ("issue", "PublicationIssue", "issueNumber"),
+        ):
+            if value := getattr(resource, field):
+                part_of = {"@type": kind, key: value, **({"isPartOf": part_of} if part_of else {})}
+    if part_of:
+        citation["isPartOf"] = part_of
     if resource.year:
-        citation["datePublished"] = str(resource.year)
+        parts = [f"{resource.year:04d}"]
+        if resource.month:
+            parts.append(f"{resource.month:02d}")
+            if resource.day:
+                parts.append(f"{resource.day:02d}")
+        citation["datePublished"] = "-".join(parts)
+    if resource.pages:
+        citation["pagination"] = resource.pages
+    if resource.publisher:
+        citation["publisher"] = {"@type": "Organization", "name": resource.publisher}
     identifiers = []
     if resource.doi:
         identifiers.append({"@type": "PropertyValue", "propertyID": "DOI", "value": resource.doi})
@@ -30,12 +72,46 @@ def _citation(resource):
         identifiers.append(
             {"@type": "PropertyValue", "propertyID": "PMID", "value": resource.pmid}
         )
+    if resource.pmcid:
+        identifiers.append(
+            {"@type": "PropertyValue", "propertyID": "PMCID", "value": resource.pmcid}
+        )
     if identifiers:
         citation["identifier"] = identifiers
     url = resource.url or resource.doi_url or resource.pubmed_url
     if url:
         citation["url"] = url
     return citation
+
+
+def _person(origin, profile):
+    if profile is None:
+        return None
+    person = {
+        "@type": "Person",
+        "name": profile.display_name,
+        "url": origin + profile.get_absolute_url(),
+    }
+    if links := [url for _label, url in profile.links]:
+        person["sameAs"] = links
+    return person
+
+
+def _script(data):
+    payload = _script_safe(json.dumps(data, ensure_ascii=False))
+    return format_html('<script type="application/ld+json">{}</script>', mark_safe(payload))
+
+
+def profile_page(request, profile):
+    """A <script type="application/ld+json"> describing an author's page."""
+    person = _person(site_origin(request), profile)
+    if profile.bio_html:
+        person["description"] = profile.description
+    if profile.photo:
+        person["image"] = urljoin(person["url"], profile.photo.file.url)
+    return _script(
+        {"@context": "https://schema.org", "@type": "ProfilePage", "mainEntity": person}
+    )
 
 
 def blog_posting(request, post, resources, series_places):
@@ -50,7 +126,8 @@ def blog_posting(request, post, resources, series_places):
         "mainEntityOfPage": url,
         "datePublished": post.published_at.isoformat(),
         "dateModified": post.last_changed.isoformat(),
-        "author": {
+        "author": _person(origin, post.author_profile)
+        or {
             "@type": "Person",
             "name": post.author_name,
         },
@@ -59,6 +136,21 @@ def blog_posting(request, post, resources, series_places):
     }
     if post.summary:
         data["description"] = post.summary
+    if post.reviewer:
+        # Review is said of the page, which schema.org lets name who reviewed it and when.
+        reviewer = {"@type": "Person", "name": post.reviewer}
+        if post.reviewer_credentials:
+            reviewer["honorificSuffix"] = post.reviewer_credentials
+        if post.reviewer_url:
+            reviewer["url"] = post.reviewer_url
+        data["mainEntityOfPage"] = {
+            "@type": "WebPage",
+            "@id": url,
+            "reviewedBy": reviewer,
+            "lastReviewed": post.reviewed_on.isoformat(),
+        }
+    if post.doi:
+        data["identifier"] = {"@type": "PropertyValue", "propertyID": "DOI", "value": post.doi}
     if post.feature_image:
         image = post.feature_image
         data["image"] = {
@@ -79,5 +171,4 @@ def blog_posting(request, post, resources, series_places):
             }
             for place in series_places
         ]
-    payload = _script_safe(json.dumps(data, ensure_ascii=False))
-    return format_html('<script type="application/ld+json">{}</script>', mark_safe(payload))
+    return _script(data)

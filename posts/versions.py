@@ -5,6 +5,8 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
+from posts.references import format_references
+
 
 class EditConflict(Exception):
     """A post was saved over a version that is no longer the latest: someone else saved it
@@ -62,9 +64,8 @@ def record_version(post, user=None):
 
 def resource_copies(post):
     """The post's resources as plain fields, by number: for versions and Markdown files."""
-    fields = post.resources.model.COPIED_FIELDS
     return [
-        {key: getattr(resource, key) for key in fields}
+        resource.copy()
         for resource in sorted(post.resources.all(), key=lambda resource: resource.number)
     ]
 
@@ -77,8 +78,7 @@ def restore_version(post, version):
     post.tags.set(version.tags)
     post.resources.all().delete()
     Resource = post.resources.model
-    Resource.objects.bulk_create(
-        Resource(post=post, **{key: values.get(key) for key in Resource.COPIED_FIELDS})
-        for values in version.resources
-    )
+    restored = [Resource.from_copy(values, post=post) for values in version.resources]
+    format_references(restored)  # as each save would
+    Resource.objects.bulk_create(restored)
     post.mark_content_changed()

@@ -14,13 +14,14 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import ngettext
 from taggit.models import Tag
 
-from posts import cards
+from posts import cards, citing
+from posts.contents import table_of_contents
 from posts.links import site_origin
-from posts.models import Post, PreviousSlug, Series
+from posts.models import AuthorProfile, Post, PreviousSlug, Series
 from posts.page_cache import remembered
 from posts.pagination import FromBothEnds
 from posts.search import CANDIDATES as search_candidates
-from posts.search import clean_query, snippets
+from posts.search import UnknownChoice, clean_query, narrowed_to, narrowing_choices, snippets
 from posts.search import search as find_posts
 from posts.surroundings import series_places, surroundings
 
@@ -45,7 +46,7 @@ def home(request):
 
 
 def post_detail(request, slug):
-    posts = Post.objects.select_related("author", "feature_image")
+    posts = Post.objects.select_related("author__author_profile", "feature_image")
     post = posts.published().filter(slug=slug).order_by().first()
     unpublished = False
     if post is None and request.user.is_staff:
@@ -63,17 +64,41 @@ def post_detail(request, slug):
         return redirect(previous.post, permanent=True)
     shown = surroundings(post)
     post.tag_list = shown.pop("tags")
+    address = site_origin(request) + post.get_absolute_url()
     response = render(
         request,
         "posts/post_detail.html",
         {
             "post": post,
             "unpublished": unpublished,
+            "contents": table_of_contents(post.body_html),
+            # A third of an uncached page's time to format: kept until content changes.
+            "citation": remembered(
+                f"citation:{post.pk}:{address}", lambda: citing.formatted(post, address)
+            )
+            if not unpublished
+            else "",
+            "scholar_tags": citing.scholar_tags(post, address) if not unpublished else [],
             **shown,
         },
     )
     if unpublished:
         add_never_cache_headers(response)
+    return response
+
+
+def post_citation(request, slug, kind):
+    """The post's reference for a reference manager: BibTeX, RIS or CSL-JSON."""
+    post = Post.objects.published().select_related("author__author_profile")
+    post = get_object_or_404(post, slug=slug)
+    if kind not in citing.WRITERS:
+        raise Http404("Citations come as .bib, .ris or .json.")
+    item = citing.csl_item(post, site_origin(request) + post.get_absolute_url())
+    content_type = citing.FORMATS[kind][0]
+    response = HttpResponse(
+        citing.WRITERS[kind](item), content_type=f"{content_type}; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{post.slug}.{kind}"'
     return response
 
 
@@ -87,6 +112,29 @@ def tag_detail(request, slug):
         count_key=f"tag:{tag.pk}",
     )
     return render(request, "posts/tag_detail.html", {"tag": tag, "page": page})
+
+
+def tag_list(request):
+    tags = (
+        Tag.objects.filter(post__in=Post.objects.published())
+        .annotate(published_posts=Count("post"))
+        .only("name", "slug")
+    )
+    # Alphabetical as readers read it: "microbiome" among the Ms, not after "Zinc".
+    tags = sorted(tags, key=lambda tag: (tag.name.casefold(), tag.name))
+    return render(request, "posts/tag_list.html", {"tags": tags})
+
+
+def author_detail(request, slug):
+    profile = get_object_or_404(AuthorProfile.objects.select_related("photo"), slug=slug)
+    # An author with nothing published yet has no public page, as a tag or series has not.
+    page = paginate(
+        request,
+        Post.objects.published().filter(author_id=profile.user_id).for_listing(),
+        allow_empty=False,
+        count_key=f"author:{profile.pk}",
+    )
+    return render(request, "posts/author_detail.html", {"profile": profile, "page": page})
 
 
 def series_list(request):
@@ -175,19 +223,26 @@ def archive_month(request, year, month):
 def search(request):
     # A query repeated in the address counts once: the last, as in a form.
     query = clean_query(request.GET.get("q", ""))
+    choices = narrowing_choices()
+    context = {"query": query, "choices": choices, "candidates": search_candidates}
+    try:
+        within = narrowed_to(choices, request.GET.get("tag", ""), request.GET.get("series", ""))
+    except UnknownChoice as error:
+        context.update(within={}, problem=str(error))
+        return render(request, "posts/search.html", context, status=404)
     page = None
     if query:
-        page = paginate(request, find_posts(query))
+        ids = {kind: choice.pk for kind, choice in within.items() if choice}
+        page = paginate(request, find_posts(query, **ids))
         found = snippets(query, page)
         for post in page:
             # Where only the title or tags match, the summary says more than the text's start.
             snippet = found.get(post.pk, "")
             post.snippet = snippet if "<mark>" in snippet else ""
-    return render(
-        request,
-        "posts/search.html",
-        {"query": query, "page": page, "candidates": search_candidates},
-    )
+    # Pages of results keep the narrowing.
+    narrowing = {kind: choice.slug for kind, choice in within.items() if choice}
+    context.update(page=page, within=within, narrowing=narrowing)
+    return render(request, "posts/search.html", context)
 
 
 def robots_txt(request):

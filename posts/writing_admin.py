@@ -2,7 +2,7 @@
 the posts to link to."""
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.http import JsonResponse
@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from posts import autosave, publishing
 from posts.models import Post
+from posts.reference_import import parse_references
 from posts.rendering import RenderError, reading_minutes
 from posts.resources import resources_in_form
 
@@ -77,6 +78,18 @@ class WritingViews:
         if not allowed:
             raise PermissionDenied
         return autosave.keep(request, post)
+
+    @method_decorator(require_POST)
+    def references_view(self, request):
+        """Pasted BibTeX, RIS, CSL-JSON or identifiers, read into resources' fields for the
+        form to fill its rows with; the entries that cannot be read, named."""
+        if not (self.has_add_permission(request) or self.has_change_permission(request)):
+            raise PermissionDenied
+        try:
+            resources = parse_references(request.POST.get("text", ""))
+        except ValidationError as error:
+            return JsonResponse({"errors": error.messages}, status=400)
+        return JsonResponse({"resources": resources})
 
     def link_targets_view(self, request):
         """Posts to link to, by title, newest first: every public post, and the drafts and

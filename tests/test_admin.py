@@ -45,7 +45,10 @@ def test_writing_and_publishing_a_post_shows_it_to_readers(admin_client, admin_u
     post = Post.objects.get(slug="sleep-and-the-microbiome")
     assert post.is_published
     assert sorted(t.name for t in post.tags.all()) == ["Gut Health", "Sleep"]
-    assert post.body_html == '<h2 id="md-why-sleep">Why sleep</h2>\n<p>It matters.</p>'
+    assert post.body_html == (
+        '<h2 id="md-why-sleep">Why sleep <a aria-label="Link to this section" class="permalink"'
+        ' href="#md-why-sleep">#</a></h2>\n<p>It matters.</p>'
+    )
     assertContains(client.get(reverse("posts:home")), "Sleep and the Microbiome")
     for tag in ("sleep", "gut-health"):
         assertContains(client.get(reverse("posts:tag", args=[tag])), "Sleep and the Microbiome")

@@ -430,7 +430,12 @@ def test_preview_renders_the_text_as_readers_will_see_it(admin_client, make_post
     )
     assert response.status_code == 200
     assertContains(response, "<h1>Draft title</h1>", html=True)
-    assertContains(response, '<h2 id="md-heading">Heading</h2>', html=True)
+    assertContains(
+        response,
+        '<h2 id="md-heading">Heading <a aria-label="Link to this section" class="permalink"'
+        ' href="#md-heading">#</a></h2>',
+        html=True,
+    )
     assertContains(response, '<a href="/posts/earlier/">it</a>', html=True)
     assertContains(response, "posts/site.css")
     assert "<script>alert" not in response.content.decode()

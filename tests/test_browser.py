@@ -134,8 +134,9 @@ JOURNEYS = {
 @pytest.mark.parametrize(("viewport", "color_scheme"), JOURNEYS.values(), ids=JOURNEYS.keys())
 def test_reader_journey_from_home_to_search_and_back(browser, live_server, viewport, color_scheme):
     """A reader goes home → seed post → part 1 via "review here" → a tag → the series → search
-    for a word of the seed post → back to it → the archive, by clicking and typing only. Every
-    page loads without errors, never scrolls sideways and passes axe-core."""
+    for a word of the seed post → back to it → the archive → the tags index → a post's author
+    by its byline, by clicking and typing only. Every page loads without errors, never scrolls
+    sideways and passes axe-core."""
     page = browser.new_page(viewport=viewport, color_scheme=color_scheme)
     watch = PageProblems(page)
 
@@ -204,7 +205,8 @@ def test_reader_journey_from_home_to_search_and_back(browser, live_server, viewp
     # A word only the seed post's body has.
     page.get_by_label("Words to find").fill("hyperpermeability")
     page.get_by_role("button", name="Search").click()
-    page.wait_for_url("**/search/?q=hyperpermeability")
+    # The form's tag and series choices, left at "any", come along empty.
+    page.wait_for_url("**/search/?q=hyperpermeability&tag=&series=")
     expect(page.get_by_role("status")).to_have_text("1 post matches “hyperpermeability”")
     assert card_titles(page) == [PART_3]
     expect(page.locator(".snippet mark").first).to_have_text("Hyperpermeability", ignore_case=True)
@@ -229,6 +231,24 @@ def test_reader_journey_from_home_to_search_and_back(browser, live_server, viewp
     expect(page.get_by_role("heading", level=1)).to_have_text("September 2026")
     expect(page.locator(".page-intro")).to_have_text("2 posts")
     assert card_titles(page) == [PART_2, PART_1]
+    check()
+
+    page.get_by_role("navigation", name="Site").get_by_role("link", name="Tags").click()
+    page.wait_for_url("**/tags/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Tags")
+    neuroscience = page.locator(".tag-index li").filter(has_text="Neuroscience")
+    expect(neuroscience).to_have_text("Neuroscience 1 post")
+    check()
+
+    neuroscience.get_by_role("link").click()
+    page.wait_for_url("**/tags/neuroscience/")
+    page.get_by_role("link", name=PART_1).click()
+    page.wait_for_url("**/posts/how-the-gut-talks-to-the-brain/")
+    page.locator(".post-header").get_by_role("link", name="Demo Author").click()
+    page.wait_for_url("**/authors/demo-author/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Demo Author")
+    expect(page.locator(".author-bio")).to_contain_text("Gut and Mind")
+    assert card_titles(page) == [PART_3, PART_2, PART_1]
     check()
     page.close()
 
@@ -401,7 +421,7 @@ def test_an_author_writes_previews_and_publishes_a_post_with_an_image(
     body = page.locator("#id_body")
     body.fill("## Why sleep\n\nAs I wrote ([review here](post:how-the-gut-talks-to-the-brain)).")
     preview = page.frame_locator("iframe.post-preview")
-    expect(preview.locator("h2")).to_have_text("Why sleep")
+    expect(preview.locator("h2")).to_have_text("Why sleep #")  # with its link
     expect(preview.get_by_role("link", name="review here")).to_have_attribute(
         "href", "/posts/how-the-gut-talks-to-the-brain/"
     )

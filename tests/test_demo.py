@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from pytest_django.asserts import assertContains
 
-from posts.models import Post, Resource, Series, SeriesPart
+from posts.models import AuthorProfile, Post, Resource, Series, SeriesPart
 
 pytestmark = pytest.mark.django_db
 
@@ -26,6 +26,7 @@ def snapshot():
         "resources": list(Resource.objects.order_by("pk").values()),
         "tags": sorted((p.slug, t.name) for p in Post.objects.all() for t in p.tags.all()),
         "users": list(get_user_model().objects.order_by("pk").values()),
+        "profiles": list(AuthorProfile.objects.order_by("pk").values()),
     }
 
 

@@ -365,9 +365,15 @@ def test_post_page_carries_blog_posting_json_ld(client, make_post, author):
     post = make_post(title="Gut & Mind </script>", summary="Why it matters.", tags=["Gut Health"])
     SeriesPart.objects.create(series=series, post=post, position=1)
     Resource.objects.create(
-        post=post, number=1, title="Neuroactive potential", authors="Valles-Colomer M",
-        venue="Nature Microbiology", year=2019, doi="10.1038/s41564-018-0337-x", pmid="30718848",
-    )  # fmt: skip
+        post=post,
+        number=1,
+        title="Neuroactive potential",
+        authors=[{"family": "Valles-Colomer", "given": "M"}],
+        container_title="Nature Microbiology",
+        year=2019,
+        doi="10.1038/s41564-018-0337-x",
+        pmid="30718848",
+    )
     content = client.get(post.get_absolute_url()).content.decode()
     [payload] = re.findall(r'<script type="application/ld\+json">(.*?)</script>', content, re.S)
     data = json.loads(payload)

@@ -52,7 +52,10 @@ def test_save_fills_slug_and_renders_body(make_post):
     """The slug comes from the title; body_html and reading time are derived at save."""
     post = make_post(title="The Gut–Brain Axis, Explained", body="## Why\n\n<script>x()</script>")  # noqa: RUF001
     assert post.slug == "the-gutbrain-axis-explained"
-    assert post.body_html == '<h2 id="md-why">Why</h2>\nx()'
+    assert post.body_html == (
+        '<h2 id="md-why">Why <a aria-label="Link to this section" class="permalink"'
+        ' href="#md-why">#</a></h2>\nx()'
+    )
     assert post.reading_minutes == 1
 
 

@@ -30,10 +30,10 @@ EXPECTED_QUERIES = {
     "archive": 2,  # month counts, next
     "archive_year": 5,  # count, next, month counts, posts with authors, their tags
     "archive_month": 4,  # count, next, posts with authors, their tags
-    # ranked ids of the matches, a page of them with authors, tags, snippets; on PostgreSQL
-    # first the planner's estimate of the matches and the size of the index, which choose how
-    # to find the newest of them
-    "search": {"sqlite": 4, "postgresql": 6},
+    # the tags and series to narrow to (remembered), next; ranked ids of the matches, a page of
+    # them with authors, tags, snippets; on PostgreSQL first the planner's estimate of the
+    # matches and the size of the index, which choose how to find the newest of them
+    "search": {"sqlite": 7, "postgresql": 9},
 }
 
 

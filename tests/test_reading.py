@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from posts.models import Post, Series, SeriesPart
+from posts.models import AuthorProfile, Post, Series, SeriesPart
 from posts.sitemaps import PostSitemap
 from posts.surroundings import related
 
@@ -103,6 +103,9 @@ def site(make_post):
     )
     series = Series.objects.create(title="Gut and Mind", description="A series on the **gut**.")
     SeriesPart.objects.create(series=series, post=post, position=1)
+    AuthorProfile.objects.create(
+        user=post.author, slug="ada-writer", display_name="Ada Writer", bio="Writes on the gut."
+    )
     return post
 
 
@@ -112,8 +115,10 @@ def public_urls(post):
         reverse("posts:home"),
         post.get_absolute_url(),
         reverse("posts:tag", args=["gut-health"]),
+        reverse("posts:tag_list"),
         reverse("posts:series_list"),
         reverse("posts:series", args=["gut-and-mind"]),
+        reverse("posts:author", args=["ada-writer"]),
         reverse("posts:archive"),
         reverse("posts:archive_year", args=[year]),
         reverse("posts:archive_month", args=[year, month]),
@@ -138,7 +143,7 @@ def test_every_public_page_has_title_description_canonical_and_social_metadata(c
         assert head.meta["og:url"] == [canonical]
         assert head.meta["og:title"][0]
         assert head.meta["og:description"] == [description]
-        assert head.meta["og:type"][0] in ("website", "article")
+        assert head.meta["og:type"][0] in ("website", "article", "profile")
         assert head.meta["twitter:card"] == ["summary_large_image"]
         (card,) = head.meta["og:image"]
         assert card.startswith("http://testserver/")
@@ -216,7 +221,7 @@ def test_sitemap_lists_every_public_page_and_nothing_else(client, site, make_pos
     sections = sitemap_locations(client, "/sitemap.xml")
     assert set(sections) == {
         f"http://testserver/sitemap-{name}.xml"
-        for name in ("pages", "posts", "tags", "series", "archive")
+        for name in ("pages", "posts", "tags", "series", "authors", "archive")
     }
     # The index gives each section's latest change as a W3C datetime.
     newest = max(post.last_changed for post in Post.objects.published())
@@ -231,6 +236,8 @@ def test_sitemap_lists_every_public_page_and_nothing_else(client, site, make_pos
         for path in [
             "/",
             "/series/",
+            "/tags/",
+            "/authors/ada-writer/",
             "/posts/the-link/",
             "/tags/gut-health/",
             "/tags/mental-health/",
@@ -274,7 +281,7 @@ def test_a_big_section_is_paged_in_the_index(client, make_post, monkeypatch):
     [
         # Sizes and dates are remembered until content changes; the first to need one after a
         # change also looks up the next scheduled publication, which bounds how long.
-        ("/sitemap.xml", 8),  # sizes and latest changes of the sections, next
+        ("/sitemap.xml", 10),  # sizes and latest changes of the sections, next
         ("/sitemap-posts.xml", 3),  # count, next, page
         ("/sitemap-tags.xml", 3),
         ("/sitemap-archive.xml", 2),

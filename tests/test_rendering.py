@@ -152,17 +152,18 @@ def test_tables_use_the_align_attribute_and_no_style():
 
 
 def test_fenced_code_content_is_escaped_text():
-    """A <script> inside a fenced block is shown as text, not run, and loses its language class."""
+    """A <script> inside a fenced block is shown as text, not run, and loses its language class
+    (its words are coloured by class instead)."""
     html = render_markdown("```html\n<script>alert(1)</script>\n```")
     assert_inert(html)
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    assert "<pre><code>" in html  # class="language-html" is not on the allowlist
+    assert plain_text(html) == "<script>alert(1)</script>"
+    assert "language-html" not in html
 
 
 def test_heading_ids_are_prefixed():
     """Heading anchors get the md- prefix."""
     html = render_markdown("## Getting started")
-    assert '<h2 id="md-getting-started">Getting started</h2>' in html
+    assert html.startswith('<h2 id="md-getting-started">Getting started <a ')
 
 
 def test_unicode_heading_keeps_its_letters_in_a_prefixed_id():
@@ -538,7 +539,10 @@ def test_text_near_several_limits_at_once_is_refused_though_each_part_renders():
         ("[" * 100, f"<p>{'[' * 100}</p>"),
         (" ".join(["*a*"] * 1_000), "<p>" + " ".join(["<em>a</em>"] * 1_000) + "</p>"),
         ("<div>" * 100, "<div>" * 100 + "</div>" * 100),
-        ("```\n" + "[" * 20_000 + "\n```", f"<pre><code>{'[' * 20_000}\n</code></pre>"),
+        (
+            "```\n" + "[" * 20_000 + "\n```",
+            f'<pre tabindex="0"><code>{"[" * 20_000}\n</code></pre>',
+        ),
         (
             " ".join(['[a](/a "A title")'] * 1_000),
             "<p>" + " ".join(['<a href="/a" title="A title">a</a>'] * 1_000) + "</p>",

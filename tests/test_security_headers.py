@@ -7,7 +7,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from posts import cards
-from posts.models import Resource, Series, SeriesPart
+from posts.models import AuthorProfile, Resource, Series, SeriesPart
 from posts.surroundings import series_places
 
 pytestmark = pytest.mark.django_db
@@ -19,6 +19,7 @@ def site(make_post):
     Resource.objects.create(post=post, number=1, title="A study")
     series = Series.objects.create(title="Gut and Mind")
     SeriesPart.objects.create(series=series, post=post, position=1)
+    AuthorProfile.objects.create(user=post.author, slug="ada-writer", display_name="Ada Writer")
     return post
 
 
@@ -33,9 +34,11 @@ def sample_urls(post):
         "posts:sitemap": "/sitemap.xml",
         "posts:sitemap_section": "/sitemap-posts.xml",
         "posts:post": post.get_absolute_url(),
+        "posts:tag_list": "/tags/",
         "posts:tag": "/tags/gut-health/",
         "posts:series_list": "/series/",
         "posts:series": "/series/gut-and-mind/",
+        "posts:author": "/authors/ada-writer/",
         "posts:search": "/search/?q=gut",
         "posts:archive": "/archive/",
         "posts:archive_year": f"/archive/{year}/",
@@ -46,8 +49,11 @@ def sample_urls(post):
         "posts:tag_feed_atom": "/tags/gut-health/feed/atom/",
         "posts:series_feed_rss": "/series/gut-and-mind/feed/rss/",
         "posts:series_feed_atom": "/series/gut-and-mind/feed/atom/",
+        "posts:author_feed_rss": "/authors/ada-writer/feed/rss/",
+        "posts:author_feed_atom": "/authors/ada-writer/feed/atom/",
         "posts:post_card": cards.for_post(post, series_places(post)).address,
         "posts:site_card": cards.for_site().address,
+        "posts:post_citation": f"{post.get_absolute_url()}cite.bib",
     }
 
 

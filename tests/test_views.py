@@ -72,9 +72,15 @@ def test_post_page_shows_everything_a_reader_needs(client, make_post, author):
     SeriesPart.objects.create(series=series, post=first, position=1)
     SeriesPart.objects.create(series=series, post=post, position=2)
     Resource.objects.create(
-        post=post, number=4, title="Neuroactive potential", authors="Valles-Colomer M",
-        venue="Nature Microbiology", year=2019, doi="10.1038/s41564-018-0337-x", pmid="30718848",
-    )  # fmt: skip
+        post=post,
+        number=4,
+        title="Neuroactive potential",
+        authors=[{"family": "Valles-Colomer", "given": "M"}],
+        container_title="Nature Microbiology",
+        year=2019,
+        doi="10.1038/s41564-018-0337-x",
+        pmid="30718848",
+    )
     response = client.get(post.get_absolute_url())
     assertContains(response, "<h1>The Link between Mental Health and Gut Health</h1>", html=True)
     assertContains(response, "By Ada Writer")
@@ -86,7 +92,12 @@ def test_post_page_shows_everything_a_reader_needs(client, make_post, author):
     assertContains(
         response, f'<a href="{first.get_absolute_url()}" rel="prev">{first.title}</a>', html=True
     )
-    assertContains(response, '<h2 id="md-leaky-gut">Leaky gut</h2>', html=True)
+    assertContains(
+        response,
+        '<h2 id="md-leaky-gut">Leaky gut <a aria-label="Link to this section" class="permalink"'
+        ' href="#md-leaky-gut">#</a></h2>',
+        html=True,
+    )
     assertContains(response, '<li id="resource-4" value="4">', count=1)
     assertContains(response, 'href="https://doi.org/10.1038/s41564-018-0337-x"')
     assertContains(response, 'href="https://pubmed.ncbi.nlm.nih.gov/30718848/"')

@@ -69,7 +69,7 @@ def test_a_writer_writes_loses_the_tab_restores_schedules_and_publishes(
     if viewport == "phone":
         page.get_by_role("tab", name="Preview").click()
         preview = page.frame_locator("iframe.post-preview")
-        expect(preview.locator(".prose h2")).to_have_text("Why")
+        expect(preview.locator(".prose h2")).to_have_text("Why #")  # with its link
         expect(preview.locator(".resources")).to_contain_text("A study of sleep")
         page.get_by_role("tab", name="Write").click()
 

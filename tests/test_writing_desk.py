@@ -102,7 +102,7 @@ def test_on_a_phone_write_and_preview_are_tabs(browser, live_server):
     preview.click()
     expect(preview).to_have_attribute("aria-selected", "true")
     expect(body).to_be_hidden()
-    expect(page.frame_locator("iframe.post-preview").locator(".prose h2")).to_have_text("Sleep")
+    expect(page.frame_locator("iframe.post-preview").locator(".prose h2")).to_have_text("Sleep #")
     PageProblems(page).check_accessibility()
     write.click()
     expect(body).to_be_visible()

@@ -30,6 +30,7 @@ from posts import search
 from posts.links import LinkResolver
 from posts.models import Post, PreviousSlug, Resource, Series, SeriesPart, TaggedPost
 from posts.page_cache import retire_pages
+from posts.references import format_references
 from posts.rendering import reading_minutes, render
 
 SLUG_PREFIX = "synthetic-"
@@ -387,6 +388,8 @@ class Command(BaseCommand):
                     Post.links.through(from_post_id=post.pk, to_post_id=ids[t]) for t in linked
                 ]
             TaggedPost.objects.bulk_create(tagged, batch_size=BATCH_SIZE)
+            for _, of_post in itertools.groupby(resources, key=lambda r: r.post_id):
+                format_references(of_post)  # as each save would
             Resource.objects.bulk_create(resources, batch_size=BATCH_SIZE)
             SeriesPart.objects.bulk_create(parts, batch_size=BATCH_SIZE)
             Post.links.through.objects.bulk_create(links, batch_size=BATCH_SIZE)
@@ -441,17 +444,17 @@ class Command(BaseCommand):
         return made
 
     def resource(self, rng, post, number):
-        authors = ", ".join(
-            f"{surname} {rng.choice('ABCDEFGHJKLMNPRST')}"
+        authors = [
+            {"family": surname, "given": rng.choice("ABCDEFGHJKLMNPRST")}
             for surname in rng.sample(SURNAMES, rng.randint(1, 4))
-        )
+        ]
         return Resource(
             post_id=post.pk,
             number=number,
             title=f"{capitalized(rng.choice(TOPICS))} and {rng.choice(MEASURES)} in "
             f"{rng.choice(SUBJECTS)}",
             authors=authors,
-            venue=rng.choice(VENUES),
+            container_title=rng.choice(VENUES),
             year=rng.randint(1995, 2025),
             doi=f"10.5555/{post.slug}.{number}",
         )

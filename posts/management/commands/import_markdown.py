@@ -23,6 +23,7 @@ from posts import front_matter, markdown_files
 from posts.images import Image, validate_image_file
 from posts.markdown_files import FileProblem
 from posts.models import Post, PreviousSlug, Resource, Series, SeriesPart
+from posts.references import format_references
 from posts.rendering import RenderError, render
 from posts.versions import record_version, resource_copies
 
@@ -228,6 +229,8 @@ class Command(BaseCommand):
             "status": fields["status"] or Post.Status.DRAFT,
             # Without a date in the file, keep the one the post was published with.
             "published_at": fields["published_at"] or post.published_at,
+            "reviewed_on": fields["reviewed_on"],
+            **{name: fields[name] for name in front_matter.REVIEW_TEXT_FIELDS},
         }
         if author is not None:
             values["author_id"] = author.pk
@@ -372,7 +375,9 @@ class Command(BaseCommand):
         if sorted(wanted, key=lambda r: r["number"]) == existing:
             return False
         post.resources.all().delete()
-        Resource.objects.bulk_create(Resource(post=post, **values) for values in wanted)
+        resources = [Resource.from_copy(values, post=post) for values in wanted]
+        format_references(resources)  # as each save would
+        Resource.objects.bulk_create(resources)
         post.mark_content_changed()
         return True
 

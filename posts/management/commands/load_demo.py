@@ -6,9 +6,14 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from posts.authors import AuthorProfile
+from posts.rendering import as_file_text
+
 DEMO_USERNAME = "demo"
 # Published in the README: it must never open the admin of a site that did not ask for it.
 DEMO_PASSWORD = "gutbrain-demo"
+# The public face of the demo author: bylines link to their page, whose bio is demo/authors/.
+DEMO_PROFILE = {"slug": "demo-author", "display_name": "Demo Author"}
 
 
 class Command(BaseCommand):
@@ -35,6 +40,7 @@ class Command(BaseCommand):
         else:
             self.refuse_login(author, created)
         call_command("import_markdown", Path(settings.BASE_DIR) / "demo", stdout=self.stdout)
+        self.give_profile(author)
         if not with_login:
             self.stdout.write(
                 f"The demo author {DEMO_USERNAME!r} cannot log in "
@@ -46,6 +52,18 @@ class Command(BaseCommand):
             )
         else:
             self.stdout.write(f"Admin login: user {DEMO_USERNAME!r} (already existed) at /admin/")
+
+    def give_profile(self, author):
+        """The demo author's profile as demo/ has it; left untouched when it already is."""
+        bio_file = Path(settings.BASE_DIR) / "demo" / "authors" / f"{DEMO_PROFILE['slug']}.md"
+        wanted = {**DEMO_PROFILE, "bio": as_file_text(bio_file.read_text(encoding="utf-8"))}
+        profile = AuthorProfile.objects.filter(user=author).first() or AuthorProfile(user=author)
+        if profile.pk and all(getattr(profile, name) == value for name, value in wanted.items()):
+            return
+        for name, value in wanted.items():
+            setattr(profile, name, value)
+        profile.full_clean()
+        profile.save()
 
     def allow_login(self, author, created):
         group = Group.objects.filter(name="Author").first()
