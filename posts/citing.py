@@ -7,10 +7,11 @@ import bibtexparser
 import rispy
 from bibtexparser.model import Entry, Field
 from django.conf import settings
+from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from posts.references import LEADING_NUMBER, bibliography, parse_name, style
+from posts.references import bibliography, parse_name, style
 from posts.rendering import sanitize
 
 FORMATS = {
@@ -22,7 +23,7 @@ FORMATS = {
 
 def csl_item(post, url):
     """The post as CSL-JSON: a blog post of this site."""
-    published = post.published_at
+    published = timezone.localtime(post.published_at)  # the day the byline gives
     item = {
         "id": post.slug,
         "type": "post-weblog",
@@ -41,14 +42,16 @@ def formatted(post, url):
     """The post's reference in the site's style, as safe HTML."""
     try:
         entry = bibliography([csl_item(post, url)], style(settings.GUTBRAIN_CITATION_STYLE))
-        text = LEADING_NUMBER.sub("", next(iter(entry.values())))
+        text = next(iter(entry.values()))
     except Exception:  # the style cannot be used: `manage.py check` says why
         text = escape(f"{post.author_name}. {post.title}. {settings.GUTBRAIN_SITE_TITLE}. {url}")
     return mark_safe(sanitize(text))  # the one sanitiser's output
 
 
 def _name(name):
-    return name.get("literal") or f"{name['family']}, {name['given']}"
+    if "literal" in name:
+        return name["literal"]
+    return ", ".join(filter(None, (name.get("family"), name.get("given"))))
 
 
 def as_bibtex(item):
@@ -96,7 +99,7 @@ def scholar_tags(post, url):
     tags = [
         ("citation_title", post.title),
         ("citation_author", _name(parse_name(post.author_name))),
-        ("citation_publication_date", f"{post.published_at:%Y/%m/%d}"),
+        ("citation_publication_date", f"{timezone.localtime(post.published_at):%Y/%m/%d}"),
         ("citation_journal_title", settings.GUTBRAIN_SITE_TITLE),
         ("citation_publisher", settings.GUTBRAIN_SITE_TITLE),
         ("citation_fulltext_html_url", url),

@@ -159,6 +159,8 @@ def post_fields(meta):
     for name in ("title", "author"):
         if not fields[name]:
             raise FileProblem(name, "missing")
+    if bool(fields["reviewer"]) != bool(fields["reviewed_on"]):
+        raise FileProblem("reviewer", "a review needs both reviewer and reviewed_on")
     numbers = [resource["number"] for resource in fields["resources"]]
     if len(numbers) != len(set(numbers)):
         raise FileProblem("resources", "two resources share a number")

@@ -198,15 +198,20 @@ class Post(models.Model):
     @property
     def author_name(self):
         """How the post names its author: their profile's display name, else full name, else
-        user name."""
+        the site's name: a login name is shown on no public page."""
         if profile := self.author_profile:
             return profile.display_name
-        return self.author.get_full_name() or self.author.get_username()
+        return self.author.get_full_name() or settings.GUTBRAIN_SITE_TITLE
 
     @property
     def author_profile(self):
         """The author's public profile, which bylines link to; None without one."""
         return profile_of(self.author)
+
+    @property
+    def reviewer_link(self):
+        """The reviewer's page: checked by the form, and kept off pages if set unchecked."""
+        return self.reviewer_url if self.reviewer_url.startswith(("https://", "http://")) else ""
 
     @property
     def updated_after_publication(self):

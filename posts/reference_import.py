@@ -15,7 +15,8 @@ from posts.references import KINDS, names_text, parse_name
 from posts.resources import DOI_PREFIX, Resource
 
 MAX_ENTRIES = 200
-MAX_CHARACTERS = 1_000_000
+# 200 references as reference managers export them fit in well under this.
+MAX_CHARACTERS = 400_000
 KIND_NAMES = {kind for kind, _ in KINDS}
 BIBTEX_KINDS = {
     "article": "article-journal",
@@ -40,6 +41,7 @@ RIS_KINDS = {
 }
 MONTH_NAMES = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 MONTHS = {name: number for number, name in enumerate(MONTH_NAMES, 1)}
+DIGITS = re.compile(r"[0-9]{1,4}")
 IDENTIFIER = re.compile(r"(?P<doi>10\.\d{4,9}/\S+)|(?P<pmcid>PMC\d{1,10})|(?P<pmid>\d{1,10})")
 # Fields that may be left for the author to fill in, once a bare identifier has filled its own.
 FILLED_LATER = ["title"]
@@ -53,15 +55,19 @@ def parse_references(text):
     if not text:
         raise ValidationError("Paste BibTeX, RIS or CSL-JSON, or DOIs and PubMed ids.")
     if len(text) > MAX_CHARACTERS:
-        raise ValidationError("This is more than a megabyte of references: paste fewer at once.")
-    if text[0] in "[{":
-        entries = _csl_json(text)
-    elif re.search(r"^\s*@\w+\s*[{(]", text, re.MULTILINE):
-        entries = _bibtex(text)
-    elif re.search(r"^TY  - ", text, re.MULTILINE):
-        entries = _ris(text)
-    else:
-        entries = _identifiers(text)
+        raise ValidationError("This is more than 400 KB of references: paste fewer at once.")
+    try:
+        if text[0] in "[{":
+            entries = _csl_json(text)
+        elif re.search(r"^\s*@\w+\s*[{(]", text, re.MULTILINE):
+            entries = _bibtex(text)
+        elif re.search(r"^TY  - ", text, re.MULTILINE):
+            entries = _ris(text)
+        else:
+            entries = _identifiers(text)
+    except (RecursionError, OverflowError, TypeError, KeyError, AttributeError) as error:
+        # Nested beyond reason, or values of a kind no reference has.
+        raise ValidationError("These references cannot be read: check what was pasted.") from error
     if len(entries) > MAX_ENTRIES:
         raise ValidationError(
             f"This paste holds {len(entries)} references; "
@@ -99,7 +105,7 @@ def _label(field):
 def _csl_json(text):
     try:
         items = json.loads(text)
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:
         raise ValidationError(f"This is not CSL-JSON: {error}.") from error
     items = [items] if isinstance(items, dict) else items
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
@@ -118,7 +124,7 @@ def _date(value):
     """(year, month, day) from CSL's {"date-parts": [[2019, 10, 1]]}."""
     try:
         parts = [int(part) for part in value["date-parts"][0]][:3]
-    except (KeyError, IndexError, TypeError, ValueError):
+    except (KeyError, IndexError, TypeError, ValueError, OverflowError):
         return None, None, None
     return tuple(parts + [None] * (3 - len(parts)))
 
@@ -128,7 +134,9 @@ def _from_csl(item):
     accessed = _date(item.get("accessed"))
     names = [name for name in item.get("author") or [] if isinstance(name, dict)]
     return {
-        "kind": item.get("type") if item.get("type") in KIND_NAMES else "article-journal",
+        "kind": kind
+        if isinstance(kind := item.get("type"), str) and kind in KIND_NAMES
+        else "article-journal",
         "title": _text(item.get("title")),
         "authors": [_csl_name(name) for name in names],
         "container_title": _text(item.get("container-title")),
@@ -159,6 +167,11 @@ def _csl_name(name):
 
 def _bibtex(text):
     library = bibtexparser.parse_string(text, append_middleware=[middlewares.SeparateCoAuthors()])
+    if len(library.entries) > MAX_ENTRIES:  # before the costlier decoding of each
+        raise ValidationError(
+            f"This paste holds {len(library.entries)} references; "
+            f"at most {MAX_ENTRIES} can be added at once."
+        )
     if library.failed_blocks:
         first = library.failed_blocks[0]
         raise ValidationError(
@@ -170,7 +183,12 @@ def _bibtex(text):
 
 def _decoded(value):
     """LaTeX as readers see it: `caf\\'{e}` as café, `{DNA}` as DNA, `--` as a dash."""
-    return " ".join(_latex.latex_to_text(value).split()) if isinstance(value, str) else ""
+    if not isinstance(value, str):
+        return ""
+    try:
+        return " ".join(_latex.latex_to_text(value).split())
+    except RecursionError:  # braces nested beyond reason: the text as written
+        return " ".join(value.split())
 
 
 def _bibtex_name(name):
@@ -194,8 +212,8 @@ def _from_bibtex(entry):
         "container_title": _decoded(
             fields.get("journal") or fields.get("journaltitle") or fields.get("booktitle") or ""
         ),
-        "year": int(year) if year.isdigit() else None,
-        "month": MONTHS.get(month) or (int(month) if month.isdigit() else None),
+        "year": int(year) if DIGITS.fullmatch(year) else None,
+        "month": MONTHS.get(month) or (int(month) if DIGITS.fullmatch(month) else None),
         "day": None,
         "volume": _decoded(fields.get("volume", "")),
         "issue": _decoded(fields.get("number") or fields.get("issue") or ""),
@@ -227,7 +245,7 @@ def _ris(text):
 
 def _from_ris(record):
     date = _text(record.get("year") or record.get("publication_year") or record.get("date"))
-    parts = [part for part in re.split(r"[/-]", date) if part.isdigit()]
+    parts = [part for part in re.split(r"[/-]", date) if DIGITS.fullmatch(part)]
     numbers = [int(part) for part in parts[:3]] + [None] * (3 - len(parts[:3]))
     start, end = _text(record.get("start_page")), _text(record.get("end_page"))
     urls = record.get("urls") or []

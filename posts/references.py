@@ -54,10 +54,14 @@ def parse_name(text):
     """A CSL name from a name as people write it: "Smith, J. A.", "Smith JA", "J. A. Smith",
     or a body ("World Health Organization", or any name in braces, as BibTeX marks one)."""
     text = " ".join(text.split())
-    if text.startswith("{") and text.endswith("}"):
+    if text.startswith("{") and text.endswith("}") and text[1:-1].strip():
         return {"literal": text[1:-1].strip()}
+    if not any(character.isalnum() for character in text):
+        return {"literal": text}  # nothing to take apart
     if "," in text and not BODIES.search(text):
         family, given = (part.strip() for part in text.split(",", 1))
+        if not family:
+            return {"literal": text}
         return {"family": family, "given": given} if given else {"literal": family}
     if BODIES.search(text) or " " not in text:
         return {"literal": text}
@@ -67,9 +71,13 @@ def parse_name(text):
     return {"family": family, "given": given}
 
 
+# " and " between names, as BibTeX lists them; not inside a body's braces.
+BETWEEN_NAMES = re.compile(r"\s+and\s+(?![^{]*\})")
+
+
 def parse_names(text):
     """Names one to a line (or separated by " and ", as BibTeX lists them)."""
-    lines = [line for part in text.splitlines() for line in re.split(r"\s+and\s+", part)]
+    lines = [line for part in text.splitlines() for line in BETWEEN_NAMES.split(part)]
     return [parse_name(line) for line in lines if line.strip()]
 
 
@@ -121,9 +129,12 @@ def style(name):
             f"GUTBRAIN_CITATION_STYLE is {name!r}; the styles are: {available}."
         )
     try:
-        return CitationStylesStyle(str(path), validate=False)
+        chosen = CitationStylesStyle(str(path), validate=False)
     except Exception as error:  # the processor's own XML and style errors have no common base
         raise ImproperlyConfigured(f"The citation style {path} cannot be read: {error}") from error
+    # A numbered style starts each entry with its number, which the page's list shows itself.
+    chosen.numbered = "citation-number" in path.read_text(encoding="utf-8")
+    return chosen
 
 
 def check_style(app_configs=None, **kwargs):
@@ -160,21 +171,23 @@ def format_references(resources, style_name=None):
         logger.exception("Resources are shown by their titles only")
         entries = {f"r{index}": html.escape(r.title) for index, r in enumerate(resources)}
     for index, resource in enumerate(resources):
-        text = LEADING_NUMBER.sub("", entries.get(f"r{index}", ""))
+        text = entries.get(f"r{index}", "")
         resource.formatted = sanitize(with_links(text, resource))
 
 
 def bibliography(items, chosen):
-    """{item id: formatted HTML} of CSL-JSON items, in the chosen style, numbers and all; what
-    the items say is escaped first."""
+    """{item id: formatted HTML} of CSL-JSON items, in the chosen style, without the numbers a
+    numbered style puts first; what the items say is escaped first."""
     items = [_escaped(item) for item in items]
     made = CitationStylesBibliography(chosen, CiteProcJSON(items), formatter.html)
     for item in items:
         made.register(Citation([CitationItem(item["id"])]))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # variables a style does not know, such as PMCID
-        formatted = made.bibliography()
-    return {key: str(entry) for key, entry in zip(made.keys, formatted, strict=True)}
+        formatted = [str(entry) for entry in made.bibliography()]
+    if chosen.numbered:
+        formatted = [LEADING_NUMBER.sub("", entry, count=1) for entry in formatted]
+    return dict(zip(made.keys, formatted, strict=True))
 
 
 def with_links(text, resource):

@@ -1,7 +1,9 @@
 """The numbered sources a post cites, listed under it as "Resources"."""
 
+import datetime
 import re
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 
@@ -87,6 +89,18 @@ class Resource(models.Model):
         self.pmcid = self.pmcid.strip().upper()
         super().clean_fields(exclude=exclude)
 
+    def clean(self):
+        """A date as far as it is known: a year, a month of it, a day of that month."""
+        if self.day and not self.month:
+            raise ValidationError({"day": "Give the month of this day, or clear the day."})
+        if self.month and not self.year:
+            raise ValidationError({"month": "Give the year of this month, or clear the month."})
+        if self.day:
+            try:
+                datetime.date(self.year, self.month, self.day)
+            except ValueError as error:
+                raise ValidationError({"day": f"There is no such day: {error}."}) from error
+
     def copy(self):
         """The resource as plain values: what saved versions and Markdown files keep, names
         as they are typed and the date accessed as YYYY-MM-DD."""
@@ -133,7 +147,11 @@ def resources_in_form(data, prefix="resources"):
         def field(name, row=row):
             return data.get(f"{prefix}-{row}-{name}", "").strip()
 
-        if field("DELETE") or not field("title") or not field("number").isdigit():
+        if (
+            field("DELETE")
+            or not field("title")
+            or not re.fullmatch(r"[0-9]{1,5}", field("number"))
+        ):
             continue
         texts = ("kind", "title", "container_title", "volume", "issue", "pages", "publisher")
         resource = Resource(
@@ -142,7 +160,7 @@ def resources_in_form(data, prefix="resources"):
             **{name: field(name) for name in (*texts, "url", "doi", "pmid", "pmcid")},
             accessed=None,
             **{
-                name: int(field(name)) if field(name).isdigit() and len(field(name)) < 5 else None
+                name: int(field(name)) if re.fullmatch(r"[0-9]{1,4}", field(name)) else None
                 for name in ("year", "month", "day")
             },
         )

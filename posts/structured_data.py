@@ -136,13 +136,13 @@ def blog_posting(request, post, resources, series_places):
     }
     if post.summary:
         data["description"] = post.summary
-    if post.reviewer:
+    if post.reviewer and post.reviewed_on:
         # Review is said of the page, which schema.org lets name who reviewed it and when.
         reviewer = {"@type": "Person", "name": post.reviewer}
         if post.reviewer_credentials:
             reviewer["honorificSuffix"] = post.reviewer_credentials
-        if post.reviewer_url:
-            reviewer["url"] = post.reviewer_url
+        if post.reviewer_link:
+            reviewer["url"] = post.reviewer_link
         data["mainEntityOfPage"] = {
             "@type": "WebPage",
             "@id": url,

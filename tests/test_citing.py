@@ -226,3 +226,28 @@ def test_the_admin_lists_the_posts_whose_review_is_due(admin_client, make_post, 
     due = admin_client.get("/admin/posts/post/?review=due").content.decode()
     assert "Reviewed long ago" in due
     assert "Reviewed lately" not in due and "Never reviewed" not in due
+
+
+def test_a_name_with_nothing_to_take_apart_still_cites(client, make_post, author):
+    author.first_name, author.last_name = ",", ""
+    author.save()
+    post = make_post(title="Commas")
+    assert client.get(post.get_absolute_url()).status_code == 200
+    assert client.get(f"/posts/{post.slug}/cite.bib").status_code == 200
+
+
+def test_a_login_name_is_never_cited_or_shown(client, make_post, django_user_model):
+    login = django_user_model.objects.create_user("secretlogin")
+    post = make_post(author=login, title="Anonymous")
+    shown = [
+        client.get(post.get_absolute_url()).content,
+        *(client.get(f"/posts/{post.slug}/cite.{kind}").content for kind in ("bib", "ris")),
+        client.get("/feed/atom/").content,
+    ]
+    assert not [page for page in shown if b"secretlogin" in page]
+    assert b"By gutbrain" in shown[0]
+
+
+def test_a_reviewer_link_set_behind_the_forms_back_is_not_shown(client, reviewed):
+    Post.objects.filter(pk=reviewed.pk).update(reviewer_url="javascript:alert(1)")
+    assert b"javascript:" not in client.get(reviewed.get_absolute_url()).content

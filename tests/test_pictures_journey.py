@@ -66,9 +66,13 @@ def start(command):
 
 
 def stop(process, how=signal.SIGTERM):
-    """Stop the process and all it started, and wait until none is left holding the database."""
-    os.killpg(process.pid, how)
-    process.wait(timeout=30)
+    """Stop the process (SIGTERM: it stops what it started; SIGKILL: all of them at once, as a
+    crash would), and wait until none is left holding the database."""
+    if how == signal.SIGKILL:
+        os.killpg(process.pid, how)
+    else:
+        os.kill(process.pid, how)
+    process.wait(timeout=60)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -123,7 +127,8 @@ def test_a_job_whose_worker_is_killed_is_done_later_and_nothing_half_made_is_sho
 
     worker = start(["scripts/worker"])
     try:
-        wait_for(lambda: Image.objects.get(pk=image.pk).renditions == Image.Renditions.READY)
+        # Made, and the post that shows the image rendered again with them.
+        wait_for(lambda: "srcset" in Post.objects.get(pk=post.pk).body_html)
     finally:
         stop(worker)
     image.refresh_from_db()
@@ -170,7 +175,7 @@ def test_an_author_publishes_a_phone_photo_as_feature_image_with_a_figure(
         page.locator("#id_feature_image").select_option(label="Sourdough starter in a jar")
         page.get_by_role("button", name="Publish", exact=True).click()
         expect(page.locator(".messagelist")).to_contain_text("was added successfully")
-        wait_for(lambda: Image.objects.get(pk=image.pk).renditions == Image.Renditions.READY)
+        wait_for(lambda: "srcset" in Post.objects.get(title="Feeding a Starter").body_html)
     finally:
         stop(worker)
     post = Post.objects.get(title="Feeding a Starter")

@@ -157,3 +157,25 @@ def test_a_post_with_two_hundred_resources_saves(admin_client, make_post):
     assert response.status_code == 302
     assert post.resources.count() == MAX_ENTRIES
     assert "Cryan JF. Study 200." in post.resources.get(number=200).formatted
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[{"title": "x", "issued": {"date-parts": [[1e999]]}}]',
+        '[{"title": "x", "type": [], "author": [{"family": "Doe"}]}]',
+        "@article{k, title = {A study}, year = {\u00b2}, month = {\u00b2}}",
+        "@article{k, title = {" + "{" * 240 + "deep" + "}" * 240 + "}}",
+        "TY  - JOUR\nTI  - A study\nPY  - \u00b2\nER  - \n",
+    ],
+    ids=["infinite-year", "type-not-text", "superscript-digits", "nested-braces", "ris-digits"],
+)
+def test_odd_values_give_a_sensible_reference(text):
+    (reference,) = parse_references(text)
+    assert reference["title"].endswith(("x", "A study", "deep"))
+    assert reference["kind"] == "article-journal"
+
+
+def test_json_nested_beyond_reason_is_refused():
+    with pytest.raises(ValidationError, match="This is not CSL-JSON"):
+        parse_references("[" * 100_000)

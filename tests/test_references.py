@@ -7,6 +7,7 @@ import re
 from io import StringIO
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
@@ -199,6 +200,7 @@ def test_existing_resources_become_references_without_loss():
         post=post, number=1, title="A", authors="Cryan JF, O'Riordan KJ, et al.", venue="Cell"
     )
     OldResource.objects.create(post=post, number=2, title="B", authors="Smith, J. A.; Doe, B.")
+    OldResource.objects.create(post=post, number=3, title="C", authors="Smith, John, Doe, Jane")
     apps.get_model("posts", "PostVersion").objects.create(
         post=post,
         number=1,
@@ -207,7 +209,8 @@ def test_existing_resources_become_references_without_loss():
         resources=[{"number": 1, "title": "A", "authors": "Cryan JF, Doe B", "venue": "Cell"}],
     )
     migrate([("posts", "0019_references")])
-    first, second = Resource.objects.order_by("number")
+    first, second, unclear = Resource.objects.order_by("number")
+    assert unclear.authors == [{"literal": "Smith, John, Doe, Jane"}]  # kept whole
     assert first.authors == [
         {"family": "Cryan", "given": "J F"},
         {"family": "O'Riordan", "given": "K J"},
@@ -220,3 +223,21 @@ def test_existing_resources_become_references_without_loss():
     ]
     (copy,) = PostVersion.objects.get().resources
     assert (copy["authors"], copy["container_title"]) == (["Cryan, J F", "Doe, B"], "Cell")
+
+    apps = migrate([("posts", "0018_author_profiles")])  # and back: one string again
+    again = apps.get_model("posts", "Resource").objects.order_by("number")
+    assert [r.authors for r in again][:2] == [
+        "Cryan J F, O'Riordan K J, et al.",
+        "Smith J. A., Doe B.",
+    ]
+
+
+@pytest.mark.parametrize(
+    "dates, field",
+    [({"day": 3}, "day"), ({"year": None, "month": 4}, "month"), ({"month": 2, "day": 31}, "day")],
+)
+def test_a_date_is_given_as_far_as_it_is_known(make_post, dates, field):
+    resource = Resource(post=make_post(), number=1, **{**CRYAN, **dates})
+    with pytest.raises(ValidationError) as caught:
+        resource.full_clean()
+    assert field in caught.value.message_dict

@@ -9,16 +9,43 @@ INITIALS_ONLY = re.compile(r"(?:[A-Z]\.?\s*)+")
 
 
 def names_of(authors):
-    """Authors as they were typed, "Smith JA, Doe B, et al." or "Smith, J. A.; Doe, B.", as
-    a list of names."""
-    pieces = [p.strip() for p in re.split(";" if ";" in authors else ",", authors) if p.strip()]
+    """Authors as they were typed ("Smith JA, Doe B, et al.", "Smith, J. A.; Doe, B.", "John
+    Smith and Jane Doe") as a list of names; kept whole, as one, where the parts are unclear
+    ("Smith, John, Doe, Jane")."""
+    between = ";" if ";" in authors else r",|\s+(?:and|&)\s+"
+    pieces = re.split(between, authors)
+    pieces = [piece.strip() for piece in pieces if piece.strip()]
     names = []
     for piece in pieces:
         if names and INITIALS_ONLY.fullmatch(piece) and "," not in names[-1]:
             names[-1] = f"{names[-1]}, {piece}"  # "Smith, J. A.", split at its comma
         else:
             names.append(piece)
+    if ";" not in authors and any(" " not in name and "," not in name for name in names):
+        return [{"literal": authors.strip()}] if authors.strip() else []
     return [posts.references.parse_name(name) for name in names]
+
+
+def as_typed(names):
+    """Back to one string, as the authors were kept before."""
+    return ", ".join(
+        name.get("literal") or " ".join(filter(None, (name.get("family"), name.get("given"))))
+        for name in names
+    )
+
+
+def to_strings(apps, schema_editor):
+    Resource = apps.get_model("posts", "Resource")
+    for resource in Resource.objects.all():
+        resource.authors = as_typed(resource.author_names)
+        resource.save(update_fields=["authors"])
+    PostVersion = apps.get_model("posts", "PostVersion")
+    for version in PostVersion.objects.exclude(resources=[]):
+        for copy in version.resources:
+            copy["venue"] = copy.pop("container_title", "") or ""
+            names = [posts.references.parse_name(name) for name in copy.get("authors") or []]
+            copy["authors"] = as_typed(names)
+        version.save(update_fields=["resources"])
 
 
 def to_references(apps, schema_editor):
@@ -78,7 +105,7 @@ class Migration(migrations.Migration):
             name="author_names",
             field=models.JSONField(blank=True, default=list),
         ),
-        migrations.RunPython(to_references, migrations.RunPython.noop),
+        migrations.RunPython(to_references, to_strings),
         migrations.RemoveField("resource", "authors"),
         migrations.RenameField("resource", "author_names", "authors"),
         migrations.AddField(
