@@ -54,12 +54,18 @@ def _name(name):
     return ", ".join(filter(None, (name.get("family"), name.get("given"))))
 
 
+def _bibtex_text(text):
+    """Text as a BibTeX value holds it: its own braces escaped, on one line."""
+    return " ".join(text.replace("{", "\\{").replace("}", "\\}").split())
+
+
 def as_bibtex(item):
     year, month, _ = item["issued"]["date-parts"][0]
     fields = {
-        "title": "{" + item["title"] + "}",  # braced: reference managers keep its capitals
-        "author": " and ".join(_name(name) for name in item["author"]),
-        "journal": item["container-title"],
+        # Braced: reference managers keep the title's capitals.
+        "title": "{" + _bibtex_text(item["title"]) + "}",
+        "author": " and ".join(_bibtex_text(_name(name)) for name in item["author"]),
+        "journal": _bibtex_text(item["container-title"]),
         "year": str(year),
         "month": str(month),
         "url": item["URL"],
@@ -73,11 +79,12 @@ def as_bibtex(item):
 
 def as_ris(item):
     year, month, day = item["issued"]["date-parts"][0]
+    one_line = " ".join  # a line break would start a tag of its own
     record = {
         "type_of_reference": "BLOG",
-        "title": item["title"],
-        "authors": [_name(name) for name in item["author"]],
-        "secondary_title": item["container-title"],
+        "title": one_line(item["title"].split()),
+        "authors": [one_line(_name(name).split()) for name in item["author"]],
+        "secondary_title": one_line(item["container-title"].split()),
         "date": f"{year:04d}/{month:02d}/{day:02d}",
         "year": str(year),
         "urls": [item["URL"]],

@@ -251,3 +251,13 @@ def test_a_login_name_is_never_cited_or_shown(client, make_post, django_user_mod
 def test_a_reviewer_link_set_behind_the_forms_back_is_not_shown(client, reviewed):
     Post.objects.filter(pk=reviewed.pk).update(reviewer_url="javascript:alert(1)")
     assert b"javascript:" not in client.get(reviewed.get_absolute_url()).content
+
+
+def test_braces_and_line_breaks_in_a_title_keep_the_downloads_whole(client, make_post):
+    post = make_post(title="Gut {feelings and } why\nER  - TY  - JOUR")
+    (entry,) = bibtexparser.parse_string(
+        client.get(f"/posts/{post.slug}/cite.bib").content.decode()
+    ).entries
+    assert entry.fields_dict["title"].value == "{Gut \\{feelings and \\} why ER - TY - JOUR}"
+    records = rispy.loads(client.get(f"/posts/{post.slug}/cite.ris").content.decode())
+    assert [record["title"] for record in records] == ["Gut {feelings and } why ER - TY - JOUR"]
