@@ -16,6 +16,7 @@ from django.utils.safestring import mark_safe
 import posts.author_admin
 import posts.library_admin  # noqa: F401
 from posts import autosave, publishing
+from posts.admin_access import EditableRowsOnly
 from posts.admin_filters import BrokenLinksFilter, ReviewDueFilter, StateFilter
 from posts.forms import ResourceForm, clean_tag_names
 from posts.models import (
@@ -163,7 +164,7 @@ admin.site.index_title = "Writing"
 
 
 @admin.register(Post)
-class PostAdmin(WritingViews, VersionViews, admin.ModelAdmin):
+class PostAdmin(EditableRowsOnly, WritingViews, VersionViews, admin.ModelAdmin):
     form = PostAdminForm
     list_display = ["title", "state", "is_live", "published_at", "series_titles", "tag_names"]
     list_filter = [StateFilter, ReviewDueFilter, BrokenLinksFilter, "tags", "series"]
@@ -212,23 +213,6 @@ class PostAdmin(WritingViews, VersionViews, admin.ModelAdmin):
     def get_queryset(self, request):
         posts = super().get_queryset(request).prefetch_related("tags", "series")
         return posts.editable_by(request.user)
-
-    # Authors work on their own posts only: the list, every view and action start from
-    # get_queryset(), and views given a post by id (preview, versions) ask these.
-    def has_view_permission(self, request, obj=None):
-        return super().has_view_permission(request, obj) and (
-            obj is None or obj.is_editable_by(request.user)
-        )
-
-    def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) and (
-            obj is None or obj.is_editable_by(request.user)
-        )
-
-    def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) and (
-            obj is None or obj.is_editable_by(request.user)
-        )
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)

@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
+from posts.admin_access import EditableRowsOnly
 from posts.authors import EDIT_OTHERS_PROFILES, AuthorProfile
 
 
@@ -25,7 +26,7 @@ class AuthorProfileForm(forms.ModelForm):
 
 
 @admin.register(AuthorProfile)
-class AuthorProfileAdmin(admin.ModelAdmin):
+class AuthorProfileAdmin(EditableRowsOnly, admin.ModelAdmin):
     form = AuthorProfileForm
     list_display = ["display_name", "slug", "has_photo"]
     search_fields = ["display_name", "slug"]
@@ -34,23 +35,6 @@ class AuthorProfileAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).editable_by(request.user)
-
-    # Authors reach their own profile only: the list and every view start from get_queryset(),
-    # and these refuse another's all the same.
-    def has_view_permission(self, request, obj=None):
-        return super().has_view_permission(request, obj) and (
-            obj is None or obj.is_editable_by(request.user)
-        )
-
-    def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) and (
-            obj is None or obj.is_editable_by(request.user)
-        )
-
-    def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) and (
-            obj is None or obj.is_editable_by(request.user)
-        )
 
     def has_add_permission(self, request):
         if not super().has_add_permission(request):
