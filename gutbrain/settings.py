@@ -8,9 +8,11 @@ full table.
 import hashlib
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import dj_database_url
+import dj_email_url
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -170,6 +172,22 @@ except ValueError as error:
         "gutbrain: DATABASE_URL is not a database URL such as "
         f"postgres://user:password@host:5432/name or sqlite:///path ({error})."
     )
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A worker and the site write to one file: wait for the other's write to end rather than
+    # fail, and take the write lock as a transaction begins, as one that reads first could
+    # not take it later without failing at once.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        **DATABASES["default"].get("OPTIONS", {}),  # as the URL's query says, if it does
+    }
+    # Tests keep their database in a file, not in memory, so that the worker processes they
+    # start share it; one file per run, so that runs side by side never meet. (":memory:" as
+    # before skips the tests that start workers.)
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.environ.get("GUTBRAIN_TEST_SQLITE")
+        or os.path.join(tempfile.gettempdir(), f"gutbrain-test-{os.getpid()}.sqlite3")
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -275,9 +293,9 @@ STORAGES = {
 
 TAGGIT_CASE_INSENSITIVE = True
 
-# Work done outside the request (image renditions): a queue kept in the database, worked by
-# `manage.py db_worker` (scripts/worker). Any Django tasks backend can take its place, such
-# as django-tasks-rq on Redis (README.md, "Background work").
+# Work done outside the request (image renditions, e-mail, hub pings): a queue kept in the
+# database, worked by `manage.py db_worker` (scripts/worker). Any Django tasks backend can
+# take its place, such as django-tasks-rq on Redis (README.md, "Background work").
 TASKS = {
     "default": {
         "BACKEND": os.environ.get("GUTBRAIN_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
@@ -285,6 +303,48 @@ TASKS = {
 }
 # Work not done this long after it was asked for is asked for again (its worker died).
 GUTBRAIN_TASK_OVERDUE_SECONDS = int(os.environ.get("GUTBRAIN_TASK_OVERDUE_SECONDS", "300"))
+
+# E-mail (confirmations, new posts to subscribers): SMTP as DJANGO_EMAIL_URL says, e.g.
+# smtp://user:password@mail.example.org:587?tls=True (or smtps://…), or as the usual
+# EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS / EMAIL_USE_SSL;
+# printed to the console where neither is set (the demo). A mail server that does not answer
+# in EMAIL_TIMEOUT seconds is given up on, and the delivery tried again later.
+if os.environ.get("DJANGO_EMAIL_URL"):
+    try:
+        email = dj_email_url.parse(os.environ["DJANGO_EMAIL_URL"])
+        if "EMAIL_BACKEND" not in email:
+            raise ValueError("unknown scheme")
+    except ValueError as error:
+        sys.exit(f"gutbrain: DJANGO_EMAIL_URL is not an e-mail URL such as smtp://… ({error}).")
+else:
+    email = {
+        "EMAIL_BACKEND": "django.core.mail.backends."
+        + ("smtp" if os.environ.get("EMAIL_HOST") else "console")
+        + ".EmailBackend",
+        "EMAIL_HOST": os.environ.get("EMAIL_HOST", ""),
+        "EMAIL_PORT": int(os.environ.get("EMAIL_PORT", "25")),
+        "EMAIL_HOST_USER": os.environ.get("EMAIL_HOST_USER", ""),
+        "EMAIL_HOST_PASSWORD": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+        "EMAIL_USE_TLS": env_bool("EMAIL_USE_TLS"),
+        "EMAIL_USE_SSL": env_bool("EMAIL_USE_SSL"),
+    }
+MAILERS = {"default": {"BACKEND": email["EMAIL_BACKEND"]}}
+if email["EMAIL_BACKEND"].endswith(".smtp.EmailBackend"):
+    MAILERS["default"]["OPTIONS"] = {
+        "host": email["EMAIL_HOST"],
+        "port": email["EMAIL_PORT"],
+        "username": email["EMAIL_HOST_USER"],
+        "password": email["EMAIL_HOST_PASSWORD"],
+        "use_tls": email["EMAIL_USE_TLS"],
+        "use_ssl": email["EMAIL_USE_SSL"],
+        "timeout": int(os.environ.get("EMAIL_TIMEOUT") or email.get("EMAIL_TIMEOUT") or 30),
+    }
+DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "gutbrain <posts@localhost>")
+# A delivery or hub ping that fails is tried again after this many seconds, then after four,
+# sixteen and sixty-four times as long, then given up.
+GUTBRAIN_RETRY_SECONDS = int(os.environ.get("GUTBRAIN_RETRY_SECONDS", "60"))
+# The subscribe form answers this many requests an hour from one address (IP).
+GUTBRAIN_SUBSCRIBE_PER_HOUR = int(os.environ.get("GUTBRAIN_SUBSCRIBE_PER_HOUR", "10"))
 
 # Renditions of uploaded images: 400, 800, 1200 and 1600 px wide (never wider than the
 # original), in WebP and JPEG. posts.renditions makes them in the background; the library's
@@ -305,6 +365,8 @@ GUTBRAIN_SITE_DESCRIPTION = os.environ.get(
 )
 # The public address, e.g. https://blog.example.org: pasted links to it count as internal.
 GUTBRAIN_SITE_URL = os.environ.get("GUTBRAIN_SITE_URL", "").rstrip("/")
+# A WebSub hub the feeds name, so that readers subscribed there hear of new posts at once.
+GUTBRAIN_WEBSUB_HUB = os.environ.get("GUTBRAIN_WEBSUB_HUB", "")
 GUTBRAIN_POSTS_PER_PAGE = 10
 # A reviewed post's review is due again after this many days (the admin's "Review due").
 GUTBRAIN_REVIEW_DUE_DAYS = int(os.environ.get("GUTBRAIN_REVIEW_DUE_DAYS", "730"))

@@ -12,9 +12,10 @@ from django.utils.formats import date_format
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
-# Series, tags and images have an admin module of their own, and so do author profiles.
+# Series, tags, images, author profiles and subscribers have admin modules of their own.
 import posts.author_admin
-import posts.library_admin  # noqa: F401
+import posts.library_admin
+import posts.subscriber_admin  # noqa: F401
 from posts import autosave, publishing
 from posts.admin_access import EditableRowsOnly
 from posts.admin_filters import BrokenLinksFilter, ReviewDueFilter, StateFilter
@@ -95,7 +96,7 @@ class PostAdminForm(forms.ModelForm):
         fields = [
             *("title", "slug", "author", "summary", "body", "status", "published_at", "tags"),
             *("feature_image", "reviewer", "reviewer_credentials", "reviewer_url", "reviewed_on"),
-            "doi",
+            *("doi", "email_subscribers"),
         ]
         widgets = {
             "body": forms.Textarea(attrs={"rows": 30, "class": "markdown-source"}),
@@ -176,7 +177,15 @@ class PostAdmin(EditableRowsOnly, WritingViews, VersionViews, admin.ModelAdmin):
     readonly_fields = ["linked_from_list", "broken_link_list", "history"]
     # The title and the text first; what describes the post below, the rest folded away.
     fieldsets = [
-        (None, {"fields": ["title", "body", "based_on_version", "status", "published_at"]}),
+        (
+            None,
+            {
+                "fields": [
+                    *("title", "body", "based_on_version", "status", "published_at"),
+                    "email_subscribers",
+                ]
+            },
+        ),
         (
             "Summary, feature image, tags and address",
             {"fields": ["summary", "feature_image", "tags", "slug", "author"]},

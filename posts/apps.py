@@ -8,7 +8,8 @@ class PostsConfig(AppConfig):
     def ready(self):
         from django.core import checks
 
-        from posts import effects, references
+        from posts import effects, links, references
 
         effects.connect()
         checks.register(references.check_style)
+        checks.register(links.check_public_origin, deploy=True)

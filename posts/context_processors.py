@@ -5,7 +5,16 @@ from django.utils.encoding import escape_uri_path
 from posts.links import site_origin
 
 # The site's own pages, which every page links to.
-SITE_PAGES = ["home", "series_list", "tag_list", "archive", "search", "feed_rss", "feed_atom"]
+SITE_PAGES = [
+    "home",
+    "series_list",
+    "tag_list",
+    "archive",
+    "search",
+    "feed_rss",
+    "feed_atom",
+    "feed_json",
+]
 
 
 def site(request):

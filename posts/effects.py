@@ -1,7 +1,8 @@
 """What a change to content sets off, whoever makes it (the admin, an import, a shell, a bulk
-action): posts whose links read differently are rendered again, the search index follows, and
-cached pages are retired. Changes are gathered as they are saved and acted on once per
-transaction, when it commits.
+action): posts whose links read differently are rendered again, the search index follows,
+cached pages are retired, a post going public is announced (e-mailed to its subscribers, when
+its time comes) and the WebSub hub is told of changed feeds. Changes are gathered as they are
+saved and acted on once per transaction, when it commits.
 
 Connected in PostsConfig.ready(); the models never import this module.
 """
@@ -10,6 +11,7 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
@@ -17,9 +19,10 @@ from django.db.models.signals import m2m_changed, post_delete, post_save, pre_de
 from django.utils import timezone
 from taggit.models import Tag
 
-from posts import renditions, search
+from posts import mailing, renditions, search, websub
 from posts.images import IMAGE_SCHEME, Image
 from posts.models import (
+    Announcement,
     AuthorProfile,
     Post,
     PreviousSlug,
@@ -45,9 +48,24 @@ class Changes:
     indexed: set = field(default_factory=set)  # search entries to write again, or remove
     # A post took another's former address: links to it lead to the new post now.
     address_taken_over: bool = False
+    going_public: dict = field(default_factory=dict)  # posts to announce, at their time
+    feeds_changed: dict = field(default_factory=dict)  # public posts changed, or withdrawn
+    feeds_of_deleted: list = field(default_factory=list)
+    imported: set = field(default_factory=set)  # published elsewhere: announced there
 
 
 _pending = threading.local()
+
+
+@contextmanager
+def importing():
+    """Posts saved within come from elsewhere, published there already: they are not news,
+    so no e-mail goes out and no hub is told."""
+    _pending.importing = True
+    try:
+        yield
+    finally:
+        _pending.importing = False
 
 
 @contextmanager
@@ -72,7 +90,26 @@ def act():
         for post in Post.objects.filter(pk__in=dependants):
             post.rerender()
         search.index(pending.indexed | dependants | pending.surroundings | pending.content)
+        Announcement.objects.bulk_create(
+            [Announcement(post_id=pk) for pk in pending.imported], ignore_conflicts=True
+        )
     retire_pages()
+    for post in pending.going_public.values():
+        mailing.ask_to_announce(post)
+    websub.ping_feeds(
+        [url for post in feeds_changed(pending) for url in websub.feeds_to_ping(post)]
+        + pending.feeds_of_deleted
+    )
+
+
+def feeds_changed(pending):
+    """Public posts whose entries in feeds changed: edited or withdrawn, or given other tags
+    or series (which moves them between feeds, or renames a feed)."""
+    changed = list(pending.feeds_changed.values())
+    retagged = pending.surroundings - pending.feeds_changed.keys() - pending.going_public.keys()
+    if settings.GUTBRAIN_WEBSUB_HUB and (retagged := retagged - pending.imported):
+        changed += Post.objects.published().filter(pk__in=retagged)
+    return changed
 
 
 def linking_posts(moved, address_taken_over):
@@ -98,17 +135,28 @@ def post_saved(sender, instance, created, raw=False, **kwargs):
         if created or instance.address_changed:
             pending.moved.add(instance.pk)
         pending.address_taken_over |= instance.slug_taken_over
+        published = instance.status == Post.Status.PUBLISHED
+        if getattr(_pending, "importing", False):
+            if published:
+                pending.imported.add(instance.pk)
+        elif getattr(instance, "was_public", False):
+            pending.feeds_changed[instance.pk] = instance  # edited, or withdrawn
+        elif published:
+            pending.going_public[instance.pk] = instance
 
 
 def post_deleting(sender, instance, **kwargs):
     # Known only before the links go with the post.
     instance.linking_post_ids = set(instance.linked_from.values_list("pk", flat=True))
+    if instance.is_published:
+        instance.feeds = websub.feeds_to_ping(instance)  # its tags and series go with it
 
 
 def post_deleted(sender, instance, **kwargs):
     with changes() as pending:
         pending.indexed.add(instance.pk)  # gone: its entry goes too
         pending.dependants |= getattr(instance, "linking_post_ids", set()) - {instance.pk}
+        pending.feeds_of_deleted += getattr(instance, "feeds", [])
 
 
 def tags_changed(sender, instance, action, reverse, pk_set, **kwargs):

@@ -1,12 +1,14 @@
-"""RSS 2.0 and Atom feeds of published posts: all of them, per tag, per series and per author.
+"""RSS 2.0, Atom and JSON feeds of published posts: all of them, per tag, per series and per
+author.
 
 Each entry carries the summary and the full sanitised body with its resources, every link made
-absolute; its id is the post's GUID, which never follows the slug or title.
+absolute; its id is the post's GUID, which never follows the slug or title. Each feed names its
+own address and, when one is configured, the WebSub hub that pushes it to subscribers.
 """
 
 import mimetypes
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html import escape, unescape
 from urllib.parse import urljoin
 
@@ -17,9 +19,11 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.encoding import escape_uri_path
 from django.utils.feedgenerator import Atom1Feed, Enclosure, Rss201rev2Feed
 from taggit.models import Tag
 
+from posts.json_feed import JsonFeed
 from posts.links import site_origin
 from posts.models import AuthorProfile, Post, Series
 
@@ -75,6 +79,11 @@ class RssWithContent(Rss201rev2Feed):
             "xmlns:media": "http://search.yahoo.com/mrss/",
         }
 
+    def add_root_elements(self, handler):
+        super().add_root_elements(handler)
+        if hub := self.feed.get("hub"):
+            handler.addQuickElement("atom:link", None, {"rel": "hub", "href": hub})
+
     def add_item_elements(self, handler, item):
         super().add_item_elements(handler, item)
         handler.addQuickElement("content:encoded", item["content_html"])
@@ -85,6 +94,11 @@ class RssWithContent(Rss201rev2Feed):
 
 class AtomWithContent(Atom1Feed):
     """Atom with the full post in content beside the summary."""
+
+    def add_root_elements(self, handler):
+        super().add_root_elements(handler)
+        if hub := self.feed.get("hub"):
+            handler.addQuickElement("link", None, {"rel": "hub", "href": hub})
 
     def add_item_elements(self, handler, item):
         super().add_item_elements(handler, item)
@@ -98,6 +112,7 @@ class FeedScope:
     link: str
     posts: QuerySet
     origin: str  # scheme and host of the public site, for absolute links
+    feed_url: str = ""  # the feed's own absolute address, its rel="self"
 
 
 def all_posts(request):
@@ -161,7 +176,7 @@ class PostFeed(Feed):
         self.feed_type = feed_type
 
     def get_object(self, request, *args, **kwargs):
-        return self.scope(request, *args, **kwargs)
+        return replace(self.scope(request, *args, **kwargs), feed_url=self_url(request))
 
     def title(self, scope):
         return xml_text(scope.title)
@@ -172,7 +187,13 @@ class PostFeed(Feed):
     subtitle = description
 
     def link(self, scope):
-        return scope.link
+        return scope.origin + scope.link
+
+    def feed_url(self, scope):
+        return scope.feed_url
+
+    def feed_extra_kwargs(self, scope):
+        return {"hub": settings.GUTBRAIN_WEBSUB_HUB or None}
 
     def author_name(self, scope):
         return settings.GUTBRAIN_SITE_TITLE
@@ -203,7 +224,7 @@ class PostFeed(Feed):
         return xml_text(post.title)
 
     def item_link(self, post):
-        return post.get_absolute_url()
+        return post.absolute_url
 
     def item_description(self, post):
         # Feeds carry the summary as HTML: escape the plain text so it reads as typed.
@@ -238,8 +259,11 @@ class PostFeed(Feed):
 
     def item_extra_kwargs(self, post):
         image = post.feature_image
+        profile = post.author_profile
         return {
             "content_html": post.feed_content,
+            "summary": xml_text(post.summary),
+            "author_url": profile and urljoin(post.absolute_url, profile.get_absolute_url()),
             "image": {
                 "url": post.image_url,
                 "medium": "image",
@@ -252,6 +276,10 @@ class PostFeed(Feed):
         }
 
 
+def self_url(request):
+    return site_origin(request) + escape_uri_path(request.path)
+
+
 def serve(feed):
     """The feed as a view, dated by the page cache, which gives it validators and answers
     conditional requests: by when the feed was built, which only moves forward, rather than
@@ -260,6 +288,9 @@ def serve(feed):
     def view(request, **kwargs):
         response = feed(request, **kwargs)
         del response["Last-Modified"]
+        if hub := settings.GUTBRAIN_WEBSUB_HUB:
+            # WebSub discovery for subscribers that read headers before (or instead of) the body.
+            response["Link"] = f'<{hub}>; rel="hub", <{self_url(request)}>; rel="self"'
         return response
 
     return view
@@ -273,3 +304,7 @@ series_rss = serve(PostFeed(series_posts, RssWithContent))
 series_atom = serve(PostFeed(series_posts, AtomWithContent))
 author_rss = serve(PostFeed(author_posts, RssWithContent))
 author_atom = serve(PostFeed(author_posts, AtomWithContent))
+site_json = serve(PostFeed(all_posts, JsonFeed))
+tag_json = serve(PostFeed(tag_posts, JsonFeed))
+series_json = serve(PostFeed(series_posts, JsonFeed))
+author_json = serve(PostFeed(author_posts, JsonFeed))

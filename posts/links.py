@@ -8,6 +8,7 @@ included). Either way the link is stored as a relation and rendered with the cur
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core import checks
 from django.db import models
 from django.urls import Resolver404, resolve
 from django.utils import timezone
@@ -32,6 +33,24 @@ def site_origin(request):
     """Scheme and host of the public site, for absolute links in pages, feeds and sitemaps:
     the configured public address, else the request's."""
     return settings.GUTBRAIN_SITE_URL or request.build_absolute_uri("/").rstrip("/")
+
+
+def public_origin():
+    """Scheme and host of the public site where no request tells them (mail, hub pings)."""
+    return settings.GUTBRAIN_SITE_URL or "http://127.0.0.1:8000"
+
+
+def check_public_origin(app_configs=None, **kwargs):
+    """Deployed without GUTBRAIN_SITE_URL, e-mail and hub pings would name the wrong site."""
+    if settings.GUTBRAIN_SITE_URL:
+        return []
+    return [
+        checks.Warning(
+            f"GUTBRAIN_SITE_URL is not set: links in e-mail point to {public_origin()}.",
+            hint="Set it to the public address, e.g. https://blog.example.org.",
+            id="gutbrain.W001",
+        )
+    ]
 
 
 def site_hosts():

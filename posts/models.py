@@ -32,6 +32,12 @@ from posts.resources import (  # noqa: F401 (Resource: a model of this app)
 )
 from posts.search_entries import SearchEntry
 from posts.series import Series, SeriesPart  # noqa: F401 (models of this app)
+from posts.subscribers import (  # noqa: F401 (models of this app)
+    Announcement,
+    Delivery,
+    Subscriber,
+    Subscription,
+)
 from posts.tagging import TaggedPost  # noqa: F401 (a model of this app)
 from posts.versions import EditConflict, PostVersion  # noqa: F401 (models of this app)
 
@@ -93,6 +99,11 @@ class Post(models.Model):
         default=timezone.now,
         editable=False,
         help_text="When the title, summary, text or resources last changed: feeds' updated date.",
+    )
+    email_subscribers = models.BooleanField(
+        "e-mail it to subscribers",
+        default=True,
+        help_text="When the post first goes public, e-mail it to those who follow it.",
     )
     # Feed readers know a post by this id for good: it never follows the slug or title.
     guid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -171,6 +182,9 @@ class Post(models.Model):
             before[name] != getattr(self, name) for name in self.CONTENT_FIELDS
         ):
             self.content_changed_at = timezone.now()
+        # Whether feeds listed the post before: they change when it leaves them too.
+        self.was_public = before is not None and before["status"] == self.Status.PUBLISHED
+        self.was_public = self.was_public and before["published_at"] <= timezone.now()
         # What links to this post depend on: posts.effects renders the linking posts again.
         renamed = before is None or before["slug"] != self.slug
         self.address_changed = renamed or any(

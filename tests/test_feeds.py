@@ -1,5 +1,6 @@
 """Feeds as a feed reader sees them: found by autodiscovery, parsed with feedparser."""
 
+import json
 import re
 from datetime import timedelta
 from html import unescape
@@ -16,13 +17,14 @@ from taggit.models import Tag
 
 from posts.feeds import ENTRIES
 from posts.models import Post, Resource, Series, SeriesPart, TaggedPost
+from tests.json_feed_rules import as_parsed, json_feed_problems
 
 pytestmark = pytest.mark.django_db
 
 # feedparser would quietly make relative links absolute and hide the bug a reader would see.
 feedparser.RESOLVE_RELATIVE_URIS = False
 
-FEED_TYPES = {"application/rss+xml", "application/atom+xml"}
+FEED_TYPES = {"application/rss+xml", "application/atom+xml", "application/feed+json"}
 
 
 class AlternateLinks(HTMLParser):
@@ -46,6 +48,10 @@ def discover(client, url):
 def fetch(client, url, **headers):
     response = client.get(url, **headers)
     assert response.status_code == 200, url
+    if response["Content-Type"].startswith("application/feed+json"):
+        document = json.loads(response.content)
+        assert json_feed_problems(document) == [], url
+        return response, as_parsed(document)
     parsed = feedparser.parse(response.content)
     assert parsed.bozo == 0, (url, parsed.get("bozo_exception"))
     return response, parsed
@@ -59,15 +65,18 @@ def demo():
 
 def test_every_page_kind_advertises_its_feeds(client, demo):
     """Home: the site's feeds; tag and series pages: theirs too; a post: its series' feeds."""
-    assert discover(client, "/") == ["/feed/rss/", "/feed/atom/"]
+    assert discover(client, "/") == ["/feed/rss/", "/feed/atom/", "/feed/json/"]
     assert discover(client, "/tags/gut-health/") == [
-        "/tags/gut-health/feed/rss/", "/tags/gut-health/feed/atom/", "/feed/rss/", "/feed/atom/",
+        "/tags/gut-health/feed/rss/", "/tags/gut-health/feed/atom/",
+        "/tags/gut-health/feed/json/", "/feed/rss/", "/feed/atom/", "/feed/json/",
     ]  # fmt: skip
-    assert discover(client, "/series/gut-and-mind/")[:2] == [
+    assert discover(client, "/series/gut-and-mind/")[:3] == [
         "/series/gut-and-mind/feed/rss/",
         "/series/gut-and-mind/feed/atom/",
+        "/series/gut-and-mind/feed/json/",
     ]
-    assert "/series/gut-and-mind/feed/atom/" in discover(client, demo.get_absolute_url())
+    post_feeds = set(discover(client, demo.get_absolute_url()))
+    assert {"/series/gut-and-mind/feed/atom/", "/series/gut-and-mind/feed/json/"} <= post_feeds
     home = client.get("/").content.decode()
     assert 'Subscribe to all posts: <a href="/feed/rss/"' in home
 
@@ -76,11 +85,16 @@ def test_feeds_found_by_autodiscovery_parse_with_complete_entries(client, demo):
     """Every advertised feed parses cleanly and its entries carry all a reader needs."""
     pages = ["/", "/tags/gut-health/", "/series/gut-and-mind/", demo.get_absolute_url()]
     feeds = {feed for page in pages for feed in discover(client, page)}
-    assert len(feeds) == 6
+    assert len(feeds) == 9
+    content_types = {
+        "rss": "application/rss+xml",
+        "atom": "application/atom+xml",
+        "json": "application/feed+json",
+    }
     for url in sorted(feeds):
         response, parsed = fetch(client, url)
-        kind = "rss" if url.endswith("/rss/") else "atom"
-        assert response["Content-Type"] == f"application/{kind}+xml; charset=utf-8"
+        kind = url.rstrip("/").rpartition("/")[2]
+        assert response["Content-Type"] == f"{content_types[kind]}; charset=utf-8"
         assert parsed.feed.title.startswith("gutbrain")
         assert parsed.feed.link.startswith("http://testserver/")
         titles = [entry.title for entry in parsed.entries]
@@ -90,7 +104,7 @@ def test_feeds_found_by_autodiscovery_parse_with_complete_entries(client, demo):
             assert entry.link == f"http://testserver{post.get_absolute_url()}"
             assert entry.id == f"urn:uuid:{post.guid}"
             assert entry.published_parsed[:6] == post.published_at.utctimetuple()[:6]
-            if kind == "atom":  # RSS items have no updated date
+            if kind != "rss":  # RSS items have no updated date
                 assert entry.updated_parsed is not None
             assert entry.author == "Demo Author"
             assert sorted(tag.term for tag in entry.tags) == sorted(
@@ -169,16 +183,19 @@ def test_only_public_posts_appear_and_scheduled_ones_in_their_time(client, make_
     make_post(title="Draft", status=Post.Status.DRAFT)
     soon = timezone.now() + timedelta(hours=1)
     make_post(title="Scheduled", published_at=soon)
-    for url in (reverse("posts:feed_rss"), reverse("posts:feed_atom")):
+    for url in (reverse("posts:feed_rss"), reverse("posts:feed_atom"), reverse("posts:feed_json")):
         _, parsed = fetch(client, url)
         assert [e.title for e in parsed.entries] == ["Public"]
+        if url == reverse("posts:feed_json"):
+            continue  # a JSON feed has no date of its own
         feed_date = parsed.feed.get("updated_parsed")
         assert feed_date is not None
         assert feed_date <= timezone.now().utctimetuple()
     later = soon + timedelta(minutes=1)
     monkeypatch.setattr(timezone, "now", lambda: later)
-    _, parsed = fetch(client, reverse("posts:feed_rss"))
-    assert [e.title for e in parsed.entries] == ["Scheduled", "Public"]
+    for url in (reverse("posts:feed_rss"), reverse("posts:feed_json")):
+        _, parsed = fetch(client, url)
+        assert [e.title for e in parsed.entries] == ["Scheduled", "Public"]
 
 
 def test_feeds_hold_the_newest_twenty(client, make_post):
@@ -253,6 +270,9 @@ def test_last_modified_is_never_ahead_of_now(client, make_post):
         "/series/nope/feed/rss/",
         "/series/nope/feed/atom/",
         "/tags/draft-only/feed/rss/",
+        "/tags/nope/feed/json/",
+        "/series/nope/feed/json/",
+        "/tags/draft-only/feed/json/",
     ],
 )
 def test_unknown_or_unpublished_tag_and_series_feeds_are_404(client, make_post, url):
@@ -269,7 +289,7 @@ def test_control_characters_from_a_pdf_still_give_a_valid_feed(client, make_post
         body="Text with\x01 control\x1f characters \ufffe.",
         tags=["Odd\x07tag"],
     )
-    for url in (reverse("posts:feed_rss"), reverse("posts:feed_atom")):
+    for url in (reverse("posts:feed_rss"), reverse("posts:feed_atom"), reverse("posts:feed_json")):
         _, parsed = fetch(client, url)
         [entry] = parsed.entries
         assert entry.title == "Pasted from a PDF"
@@ -328,6 +348,9 @@ def test_feed_queries_do_not_grow_with_posts(
     # posts with authors, their tags, their resources
     with django_assert_num_queries(3):
         client.get("/feed/rss/")
+    with django_assert_num_queries(3):
+        response = client.get("/feed/json/")
+    assert json.loads(response.content)["items"][0]["title"] == "Post 0"
 
 
 def assert_feed_changed(client, url, later, action):
@@ -435,7 +458,15 @@ def test_only_attributes_are_made_absolute(client, make_post):
 
 
 @pytest.mark.parametrize(
-    "url", ["/tags/%00/feed/rss/", "/tags/%00/", "/tags/nope/feed/rss/", "/series/nope/feed/atom/"]
+    "url",
+    [
+        "/tags/%00/feed/rss/",
+        "/tags/%00/",
+        "/tags/nope/feed/rss/",
+        "/series/nope/feed/atom/",
+        "/tags/%00/feed/json/",
+        "/authors/nope/feed/json/",
+    ],
 )
 def test_odd_or_unknown_feeds_are_404_even_for_any_etag(client, url):
     """Control characters in a tag address, and `If-None-Match: *` for a missing feed: 404."""
@@ -458,13 +489,17 @@ def test_tag_and_series_names_with_control_characters_keep_feeds_valid(client, m
     post = make_post(tags=["Odd\x07tag"])
     series = Series.objects.create(title="Bad\x0bseries", slug="bad-series")
     SeriesPart.objects.create(series=series, post=post, position=1)
-    for url in ("/tags/oddtag/feed/rss/", "/series/bad-series/feed/atom/"):
+    for url in (
+        "/tags/oddtag/feed/rss/",
+        "/series/bad-series/feed/atom/",
+        "/tags/oddtag/feed/json/",
+    ):
         _, parsed = fetch(client, url)
         assert len(parsed.entries) == 1
 
 
 def every_feed(post):
-    """The site's, the post's first tag's and its first series' feeds, in both formats."""
+    """The site's, the post's first tag's and its first series' feeds, in every format."""
     tag = post.tags.first().slug
     series = post.series.first().slug
     return [
@@ -474,6 +509,9 @@ def every_feed(post):
         reverse("posts:tag_feed_atom", args=[tag]),
         reverse("posts:series_feed_rss", args=[series]),
         reverse("posts:series_feed_atom", args=[series]),
+        reverse("posts:feed_json"),
+        reverse("posts:tag_feed_json", args=[tag]),
+        reverse("posts:series_feed_json", args=[series]),
     ]
 
 

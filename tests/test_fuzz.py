@@ -1,6 +1,7 @@
 """Hostile input: the whole public site crawled and every address pattern it shows fuzzed, and
 random Markdown and HTML through the rendering pipeline."""
 
+import json
 import re
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
@@ -57,8 +58,17 @@ def crawl(client, start="/", limit=400):
             if "xml" in content_type:  # sitemaps and feeds name their pages in <loc> and <link>
                 for url in re.findall(r"<(?:loc|link)[^>]*>(https?://[^<]+)<", body.decode()):
                     queue.append(urlsplit(url).path)
+        elif page and content_type.startswith("application/feed+json"):  # its pages, images
+            queue += [urlsplit(url).path for url in json_feed_urls(json.loads(response.content))]
         finish(response)
     return seen
+
+
+def json_feed_urls(feed):
+    yield from (feed.get(name) for name in ("home_page_url", "feed_url") if feed.get(name))
+    for item in feed["items"]:
+        yield from (item[name] for name in ("url", "image") if name in item)
+        yield from (attachment["url"] for attachment in item.get("attachments", []))
 
 
 def finish(response):
@@ -134,7 +144,15 @@ def test_the_whole_site_answers_every_hostile_request_below_500(client, demo):
             route = path  # a static file, served before URL patterns
         patterns.setdefault(route, path)
     # Every public pattern the site links to is here: posts, tags, series, archive, feeds.
-    for expected in ("posts/<slug:slug>/", "tags/<tag:slug>/", "archive/<year:year>/"):
+    for expected in (
+        "posts/<slug:slug>/",
+        "tags/<tag:slug>/",
+        "archive/<year:year>/",
+        "feed/json/",
+        "tags/<tag:slug>/feed/json/",
+        "series/<slug:slug>/feed/json/",
+        "authors/<slug:slug>/feed/json/",
+    ):
         assert expected in patterns
     client.raise_request_exception = True
     checked = 0

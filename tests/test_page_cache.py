@@ -66,6 +66,7 @@ PUBLIC_PAGES = [
     "/archive/",
     "/feed/atom/",
     "/tags/gut-health/feed/rss/",
+    "/series/gut-and-mind/feed/json/",
     "/sitemap.xml",
     "/sitemap-posts.xml",
     "/robots.txt",

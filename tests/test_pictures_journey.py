@@ -28,8 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 GPS = 0x8825
 pytestmark = [
     pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="a worker process shares the test database, which SQLite keeps in memory",
+        connection.vendor == "sqlite" and connection.settings_dict["TEST"]["NAME"] == ":memory:",
+        reason="a worker process shares the test database, which SQLite cannot keep in memory",
     ),
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
@@ -41,7 +41,9 @@ def worker_environment():
     cache = settings.CACHES["default"]
     environment = {
         **os.environ,
-        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}"
+        "DATABASE_URL": f"sqlite:///{database['NAME']}"
+        if connection.vendor == "sqlite"
+        else f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}"
         f"/{database['NAME']}",
         "DJANGO_MEDIA_ROOT": settings.MEDIA_ROOT,
         "GUTBRAIN_TASK_OVERDUE_SECONDS": "2",

@@ -1,6 +1,7 @@
 """Production settings, the health check, and start-up with bad configuration."""
 
 import contextlib
+import json
 import logging
 import os
 import subprocess
@@ -24,6 +25,8 @@ PRODUCTION = {
     "DJANGO_SECURE_PROXY_SSL_HEADER": "true",
     "DATABASE_URL": "postgres://gutbrain@db.internal:5432/gutbrain",
     "REDIS_URL": "redis://cache.internal:6379/0",
+    "GUTBRAIN_SITE_URL": "https://blog.example.org",
+    "DJANGO_EMAIL_URL": "smtp://gutbrain:password@mail.internal:587?tls=True",
 }
 
 
@@ -46,6 +49,65 @@ def test_check_deploy_complains_without_https():
     assert result.returncode != 0
     assert "security.W004" in result.stderr  # no HSTS
     assert "security.W008" in result.stderr  # no redirect to HTTPS
+
+
+def test_check_deploy_asks_for_the_public_address_that_e_mail_links_to():
+    environ = {name: value for name, value in PRODUCTION.items() if name != "GUTBRAIN_SITE_URL"}
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **environ)
+    assert result.returncode != 0
+    assert "gutbrain.W001" in result.stderr
+    assert "GUTBRAIN_SITE_URL is not set" in result.stderr
+
+
+def mailers(**environ):
+    """MAILERS as the settings make it of this environment."""
+    code = "import json, gutbrain.settings as s; print(json.dumps(s.MAILERS))"
+    env = {"PATH": os.environ["PATH"], "DJANGO_SECRET_KEY": "x", **environ}
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=PROJECT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_an_e_mail_url_configures_the_mail_server():
+    environ = {"DJANGO_EMAIL_URL": "smtp://postman:s3cret@mail.example.org:587?tls=True"}
+    mailer = mailers(**environ)["default"]
+    assert mailer["BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
+    assert mailer["OPTIONS"] == {
+        "host": "mail.example.org",
+        "port": 587,
+        "username": "postman",
+        "password": "s3cret",
+        "use_tls": True,
+        "use_ssl": False,
+        "timeout": 30,
+    }
+
+
+def test_the_usual_email_settings_configure_the_mail_server_too():
+    mailer = mailers(EMAIL_HOST="relay.internal", EMAIL_PORT="465", EMAIL_USE_SSL="true")
+    assert mailer["default"]["OPTIONS"]["host"] == "relay.internal"
+    assert mailer["default"]["OPTIONS"]["port"] == 465
+    assert mailer["default"]["OPTIONS"]["use_ssl"] is True
+
+
+def test_without_a_mail_server_e_mail_is_printed_to_the_console():
+    assert mailers() == {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+
+
+def test_check_deploy_refuses_e_mail_printed_to_the_console():
+    environ = {name: value for name, value in PRODUCTION.items() if name != "DJANGO_EMAIL_URL"}
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **environ)
+    assert result.returncode != 0
+    assert "mail.E001" in result.stderr
+
+
+def test_a_bad_e_mail_url_stops_start_up_with_one_line():
+    result = manage("check", DJANGO_SECRET_KEY="x", DJANGO_EMAIL_URL="carrier-pigeon://loft")
+    assert result.returncode == 1
+    assert result.stderr.startswith("gutbrain: DJANGO_EMAIL_URL is not an e-mail URL")
+    assert "Traceback" not in result.stderr
 
 
 def test_a_database_url_without_a_scheme_stops_start_up_with_one_line():

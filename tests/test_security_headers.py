@@ -7,7 +7,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from posts import cards
-from posts.models import AuthorProfile, Resource, Series, SeriesPart
+from posts.models import AuthorProfile, Resource, Series, SeriesPart, Subscriber
 from posts.surroundings import series_places
 
 pytestmark = pytest.mark.django_db
@@ -26,6 +26,8 @@ def site(make_post):
 def sample_urls(post):
     """One address for every public URL pattern, by name."""
     year, month = post.published_at.year, post.published_at.month
+    reader, _ = Subscriber.objects.get_or_create(email="reader@example.org")
+    reader.subscriptions.get_or_create(tag=None, series=None)
     return {
         "healthz": "/healthz",
         "posts:home": "/",
@@ -51,9 +53,17 @@ def sample_urls(post):
         "posts:series_feed_atom": "/series/gut-and-mind/feed/atom/",
         "posts:author_feed_rss": "/authors/ada-writer/feed/rss/",
         "posts:author_feed_atom": "/authors/ada-writer/feed/atom/",
+        "posts:feed_json": "/feed/json/",
+        "posts:tag_feed_json": "/tags/gut-health/feed/json/",
+        "posts:series_feed_json": "/series/gut-and-mind/feed/json/",
+        "posts:author_feed_json": "/authors/ada-writer/feed/json/",
         "posts:post_card": cards.for_post(post, series_places(post)).address,
         "posts:site_card": cards.for_site().address,
         "posts:post_citation": f"{post.get_absolute_url()}cite.bib",
+        "posts:subscribe": "/subscribe/?tag=gut-health",
+        "posts:confirm": f"/subscribe/confirm/{reader.confirmation_token()}/",
+        "posts:subscriptions": reader.get_manage_url(),
+        "posts:unsubscribe": reader.get_unsubscribe_url(),
     }
 
 

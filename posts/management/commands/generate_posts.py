@@ -28,7 +28,15 @@ from taggit.models import Tag
 
 from posts import search
 from posts.links import LinkResolver
-from posts.models import Post, PreviousSlug, Resource, Series, SeriesPart, TaggedPost
+from posts.models import (
+    Announcement,
+    Post,
+    PreviousSlug,
+    Resource,
+    Series,
+    SeriesPart,
+    TaggedPost,
+)
 from posts.page_cache import retire_pages
 from posts.references import format_references
 from posts.rendering import reading_minutes, render
@@ -393,6 +401,11 @@ class Command(BaseCommand):
             Resource.objects.bulk_create(resources, batch_size=BATCH_SIZE)
             SeriesPart.objects.bulk_create(parts, batch_size=BATCH_SIZE)
             Post.links.through.objects.bulk_create(links, batch_size=BATCH_SIZE)
+            # Made up, not news: nobody is e-mailed about them.
+            Announcement.objects.bulk_create(
+                [Announcement(post=post) for post in posts],
+                batch_size=BATCH_SIZE,
+            )
         return first, last
 
     def author(self):

@@ -19,7 +19,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from posts import front_matter, markdown_files
+from posts import effects, front_matter, markdown_files
 from posts.images import Image, validate_image_file
 from posts.markdown_files import FileProblem
 from posts.models import Post, PreviousSlug, Resource, Series, SeriesPart
@@ -92,7 +92,8 @@ class Command(BaseCommand):
         post_files = self.check_slugs(post_files)
         post_files = self.check_links(post_files)
 
-        with transaction.atomic():
+        # Published where they come from: not news, so nobody is e-mailed about them.
+        with effects.importing(), transaction.atomic():
             created_images = self.write_images(images)
             for plan in series_files:
                 if plan.created or plan.changed:

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from posts import mailing
 from posts.renditions import ask_again_for_overdue
 
 
@@ -13,3 +14,6 @@ class Command(BaseCommand):
         images = ask_again_for_overdue()
         if images:
             self.stdout.write(f"Asked again for the renditions of {len(images)} image(s).")
+        deliveries = mailing.ask_again_for_overdue()
+        if deliveries:
+            self.stdout.write(f"Asked again for {deliveries} e-mail deliveries.")
