@@ -305,7 +305,7 @@ TASKS = {
 GUTBRAIN_TASK_OVERDUE_SECONDS = int(os.environ.get("GUTBRAIN_TASK_OVERDUE_SECONDS", "300"))
 
 # E-mail (confirmations, new posts to subscribers): SMTP as DJANGO_EMAIL_URL says, e.g.
-# smtp://user:password@mail.example.org:587?tls=True (or smtps://…), or as the usual
+# smtp://user:password@mail.example.org:587?tls=True (or :465?ssl=True), or as the usual
 # EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS / EMAIL_USE_SSL;
 # printed to the console where neither is set (the demo). A mail server that does not answer
 # in EMAIL_TIMEOUT seconds is given up on, and the delivery tried again later.

@@ -22,6 +22,7 @@ from posts.admin_filters import BrokenLinksFilter, ReviewDueFilter, StateFilter
 from posts.forms import ResourceForm, clean_tag_names
 from posts.models import (
     EDIT_OTHERS_POSTS,
+    Announcement,
     EditConflict,
     Post,
     Resource,
@@ -218,6 +219,11 @@ class PostAdmin(EditableRowsOnly, WritingViews, VersionViews, admin.ModelAdmin):
             "posts/admin/publishing.js",
             "posts/admin/references.js",
         ]
+
+    def get_deleted_objects(self, objs, request):
+        # The record that a post was e-mailed goes with it: no permission of its own needed.
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        return deleted, counts, perms_needed - {Announcement._meta.verbose_name}, protected
 
     def get_queryset(self, request):
         posts = super().get_queryset(request).prefetch_related("tags", "series")

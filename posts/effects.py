@@ -50,8 +50,8 @@ class Changes:
     address_taken_over: bool = False
     going_public: dict = field(default_factory=dict)  # posts to announce, at their time
     feeds_changed: dict = field(default_factory=dict)  # public posts changed, or withdrawn
-    feeds_of_deleted: list = field(default_factory=list)
-    imported: set = field(default_factory=set)  # published elsewhere: announced there
+    feeds_of_deleted: list = field(default_factory=list)  # and of tags or series left
+    imported: set = field(default_factory=set)  # published elsewhere: not news here
 
 
 _pending = threading.local()
@@ -90,9 +90,6 @@ def act():
         for post in Post.objects.filter(pk__in=dependants):
             post.rerender()
         search.index(pending.indexed | dependants | pending.surroundings | pending.content)
-        Announcement.objects.bulk_create(
-            [Announcement(post_id=pk) for pk in pending.imported], ignore_conflicts=True
-        )
     retire_pages()
     for post in pending.going_public.values():
         mailing.ask_to_announce(post)
@@ -139,6 +136,8 @@ def post_saved(sender, instance, created, raw=False, **kwargs):
         if getattr(_pending, "importing", False):
             if published:
                 pending.imported.add(instance.pk)
+                # Announced in the import's own transaction: no sweep finds it unannounced.
+                Announcement.objects.get_or_create(post=instance)
         elif getattr(instance, "was_public", False):
             pending.feeds_changed[instance.pk] = instance  # edited, or withdrawn
         elif published:
@@ -169,6 +168,9 @@ def tags_changed(sender, instance, action, reverse, pk_set, **kwargs):
 def tagging_changed(sender, instance, **kwargs):
     with changes() as pending:
         pending.surroundings.add(instance.content_object_id)
+        if kwargs.get("signal") is post_delete:  # the tag's feeds lose the post
+            feeds = websub.feeds_left(instance.content_object_id, "tag", instance.tag_id)
+            pending.feeds_of_deleted += feeds
 
 
 def tag_saved(sender, instance, **kwargs):
@@ -189,6 +191,9 @@ def series_saved(sender, instance, created, **kwargs):
 def part_changed(sender, instance, **kwargs):
     with changes() as pending:
         pending.surroundings.add(instance.post_id)
+        if kwargs.get("signal") is post_delete:  # the series' feeds lose the post
+            feeds = websub.feeds_left(instance.post_id, "series", instance.series_id)
+            pending.feeds_of_deleted += feeds
 
 
 def resource_changed(sender, instance, **kwargs):

@@ -41,12 +41,15 @@ from posts.subscribers import (
 
 logger = logging.getLogger(__name__)
 BATCH = 200
+# A delivery no worker has taken in this long has lost its job: no queue takes that long.
+LOST_AFTER = timedelta(hours=1)
 MAX_ATTEMPTS = 5
 # What a mail server or the way to it can do to a send: each is tried again later.
 # (ValueError: an address or header the mail library refuses; it fails for good in the end.)
 SEND_ERRORS = (smtplib.SMTPException, OSError, ValueError)
 WITHDRAWN = "The post was no longer public when its turn came."
 UNSUBSCRIBED = "The reader unsubscribed before their turn came."
+ADDRESS = re.compile(r"[^\s<>'\"(),;:\[\]]*@[^\s<>'\"(),;:\[\]]+")
 # A resource's links back to where the text cites it (templates/posts/partials.html).
 CITED_AT = re.compile(r'<span class="cited-at">.*?</span>', re.DOTALL)
 
@@ -116,12 +119,12 @@ def send_deliveries(delivery_ids):
     # Once the claim is overdue, the sweep hands what is left to another worker, and both
     # would send it (a slow mail server, say): past half that time, the rest is let go.
     let_go_at = claim + timedelta(seconds=settings.GUTBRAIN_TASK_OVERDUE_SECONDS / 2)
-    let_go = []
+    let_go, unreachable = [], False
     connection = mailers.default
     reopen(connection)
     try:
         for delivery in mine.select_related("subscriber").order_by("pk"):
-            if let_go or timezone.now() > let_go_at:
+            if unreachable or let_go or timezone.now() > let_go_at:
                 let_go.append(delivery.pk)
                 continue
             if delivery.subscriber.state != Subscriber.State.SUBSCRIBED:
@@ -138,24 +141,29 @@ def send_deliveries(delivery_ids):
             except SEND_ERRORS as error:
                 if again_at := failed(delivery, claim, error):
                     retry.setdefault(again_at, []).append(delivery.pk)
-                reopen(connection)  # it may be broken
+                # The connection may be broken: a server that cannot be reached again, or has
+                # stopped answering, is not waited on for each of the rest (let go, for later).
+                unreachable = not reopen(connection)
                 continue
             mark(delivery, claim, state=Delivery.State.SENT, sent_at=timezone.now())
     finally:
         close(connection)
     if let_go:  # not tried: no attempt counted
         mine.filter(pk__in=let_go).update(claimed_at=None, attempts=F("attempts") - 1)
-        send_deliveries.enqueue(let_go)
+        later = claim + websub.backoff(1) if unreachable else None
+        send_deliveries.using(run_after=later).enqueue(let_go)
     for again_at, ids in retry.items():
         send_deliveries.using(run_after=again_at).enqueue(ids)
 
 
 def reopen(connection):
-    """A connection to the mail server afresh; if the server cannot be reached, each send
-    tries again and fails on its own."""
+    """A connection to the mail server afresh; whether the server answered."""
     close(connection)
-    with suppress(SEND_ERRORS):
+    try:
         connection.open()
+    except SEND_ERRORS:
+        return False
+    return True
 
 
 def close(connection):
@@ -170,20 +178,21 @@ def mark(delivery, claim, **fields):
 
 def failed(delivery, claim, error):
     """Record a failed attempt; when to try again, or None when this was the last."""
-    reason = without_address(f"{type(error).__name__}: {error}", delivery.subscriber.email)
+    reason = without_address(f"{type(error).__name__}: {error}")
     logger.warning("Delivery %s failed (attempt %s): %s", delivery.pk, delivery.attempts, reason)
     if delivery.attempts >= MAX_ATTEMPTS:
         mark(delivery, claim, state=Delivery.State.FAILED, error=reason)
         return None
-    again_at = timezone.now() + websub.backoff(delivery.attempts)
+    # From the batch's claim: the batch's retries at one time are one job.
+    again_at = claim + websub.backoff(delivery.attempts)
     mark(delivery, claim, claimed_at=None, next_attempt_at=again_at, error=reason)
     return again_at
 
 
-def without_address(text, email):
-    """What a mail server said, short, on one line and without the reader's address (a
-    refusal names it): it goes to the log and the admin."""
-    return re.sub(re.escape(email), "<subscriber>", one_line(text), flags=re.IGNORECASE)[:300]
+def without_address(text):
+    """What a mail server said, short, on one line and without any address (a refusal
+    names the reader's, perhaps spelt otherwise): it goes to the log and the admin."""
+    return ADDRESS.sub("<address>", one_line(text))[:300]
 
 
 class Letter:
@@ -252,7 +261,7 @@ def send_confirmation(subscriber_id, origin, attempt=1):
     try:
         message.send()
     except SEND_ERRORS as error:
-        reason = without_address(str(error), subscriber.email)
+        reason = without_address(str(error))
         logger.warning("Confirmation %s not sent (attempt %s): %s", subscriber_id, attempt, reason)
         if attempt < MAX_ATTEMPTS:
             later = timezone.now() + websub.backoff(attempt)
@@ -261,28 +270,31 @@ def send_confirmation(subscriber_id, origin, attempt=1):
 
 def ask_again_for_overdue():
     """Queue again the deliveries whose worker died or whose job was lost, and announce the
-    recently public posts whose announcement never ran; return how many deliveries. Safe to run on
-    several machines at once: each delivery is asked for again by one of them."""
+    recently public posts whose announcement never ran; return how many deliveries. Safe to
+    run on several machines at once: each delivery is asked for again by one of them."""
+    now, late = timezone.now(), overdue()
     # A post's own job was lost: announced late, but announced. (Only the recently
     # published: older ones went public before e-mail, or came in bulk, unannounced.)
-    recent = Post.objects.published().filter(published_at__gte=timezone.now() - timedelta(days=2))
+    recent = Post.objects.published().filter(published_at__range=(now - timedelta(days=2), late))
     for post_id in recent.filter(announcement=None).values_list("pk", flat=True):
         announce.enqueue(post_id)
-    late = overdue()
     # Taken this often by workers that stopped before they finished: given up.
     Delivery.objects.filter(
         state=Delivery.State.WAITING, attempts__gte=MAX_ATTEMPTS, claimed_at__lt=late
     ).update(state=Delivery.State.FAILED, error="Its worker stopped on each attempt.")
     stuck = Delivery.objects.filter(
-        Q(claimed_at=None) | Q(claimed_at__lt=late),
+        # Held by a worker that stopped, or (waiting their turn far longer than any queue
+        # takes to drain) their job lost.
+        Q(claimed_at__lt=late, next_attempt_at__lt=late)
+        | Q(claimed_at=None, next_attempt_at__lt=now - LOST_AFTER),
         state=Delivery.State.WAITING,
-        next_attempt_at__lt=late,
     )
-    asked = []
-    for delivery_id, asked_at in stuck.values_list("pk", "next_attempt_at")[:10_000]:
-        mine = Delivery.objects.filter(pk=delivery_id, next_attempt_at=asked_at)
-        if mine.update(next_attempt_at=timezone.now()):
-            asked.append(delivery_id)
+    ids = list(stuck.values_list("pk", flat=True)[:10_000])
+    # Marked with this sweep's time, so that each is asked for by one sweep only.
+    stuck.filter(pk__in=ids).update(next_attempt_at=now)
+    asked = list(
+        Delivery.objects.filter(pk__in=ids, next_attempt_at=now).values_list("pk", flat=True)
+    )
     for start in range(0, len(asked), BATCH):
         send_deliveries.enqueue(asked[start : start + BATCH])
     return len(asked)

@@ -42,7 +42,10 @@ class Subscriber(models.Model):
         return self.email
 
     def confirmation_token(self):
-        return signing.dumps(self.pk, salt=CONFIRM_SALT)
+        """The key to confirming the subscriptions waiting now: those, and not any asked
+        for in this reader's name after the link was sent."""
+        waiting = self.subscriptions.filter(confirmed_at=None).values_list("pk", flat=True)
+        return signing.dumps([self.pk, *waiting], salt=CONFIRM_SALT)
 
     def manage_token(self):
         """The key to this subscriber's page (and their one-click unsubscribe): it names
@@ -51,12 +54,15 @@ class Subscriber(models.Model):
 
     @classmethod
     def from_confirmation_token(cls, token):
-        """The subscriber the link names; None if it was forged, altered or has expired."""
+        """The subscriber the link names and the ids of the subscriptions it confirms; None
+        and none if it was forged, altered or has expired."""
         try:
-            pk = signing.loads(token, salt=CONFIRM_SALT, max_age=CONFIRMATION_DAYS * 86400)
+            ids = signing.loads(token, salt=CONFIRM_SALT, max_age=CONFIRMATION_DAYS * 86400)
         except signing.BadSignature:
-            return None
-        return cls.objects.filter(pk=pk).first() if isinstance(pk, int) else None
+            return None, []
+        if not (isinstance(ids, list) and ids and all(type(pk) is int for pk in ids)):
+            return None, []
+        return cls.objects.filter(pk=ids[0]).first(), ids[1:]
 
     @classmethod
     def from_manage_token(cls, token):

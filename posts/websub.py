@@ -14,9 +14,10 @@ from django.db import transaction
 from django.tasks import task
 from django.urls import reverse
 from django.utils import timezone
+from taggit.models import Tag
 
 from posts.links import public_origin
-from posts.models import AuthorProfile
+from posts.models import AuthorProfile, Post, Series
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
@@ -39,6 +40,22 @@ def feeds_of(post):
         for name, args in scopes
         for kind in FORMATS
     ]
+
+
+def feeds_left(post_id, scope, pk):
+    """The feeds of a tag or series (by id) that a public post leaves, if there is a hub to
+    tell of them: known only before the tag or series is gone."""
+    if (
+        not settings.GUTBRAIN_WEBSUB_HUB
+        or not Post.objects.published().filter(pk=post_id).exists()
+    ):
+        return []
+    model = Tag if scope == "tag" else Series
+    slug = model.objects.filter(pk=pk).values_list("slug", flat=True).first()
+    if slug is None:
+        return []
+    origin = public_origin()
+    return [origin + reverse(f"posts:{scope}_feed_{kind}", args=[slug]) for kind in FORMATS]
 
 
 def feeds_to_ping(post):

@@ -328,3 +328,16 @@ def test_no_readers_address_in_any_log_line(client, make_post, settings, caplog,
     assert ".reader@" not in caplog.text
     for record in caplog.records:
         assert ".reader@" not in record.getMessage()
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "(550, b'<reader@xn--bcher-kva.de> unknown')",
+        "{'Reader@Example.org': (550, b'5.1.1 no such user')}",
+        "rejected: victim@example.com;",
+    ],
+)
+def test_no_address_survives_in_what_a_mail_server_said(said):
+    assert "@" not in mailing.without_address(said)
+    assert "<address>" in mailing.without_address(said)

@@ -173,3 +173,22 @@ def test_publishing_runs_as_many_queries_for_100_subscribers_as_for_1(admin_clie
     assert (
         Delivery.objects.filter(state=Delivery.State.SENT).count() == 3 * 100
     )  # sent by the workers
+
+
+def test_an_e_mailed_post_can_still_be_deleted(django_user_model, make_post, admin_client):
+    """Its record of having been e-mailed, and its deliveries, go with it."""
+    editor = member_of("Editor", "editor", django_user_model)
+    subscribed("ana@example.org")
+    posts = [make_post(title="First"), make_post(title="Second")]
+    work_the_queue()
+    assert Announcement.objects.count() == 2 and Delivery.objects.count() == 2
+    first_delete = reverse("admin:posts_post_delete", args=[posts[0].pk])
+    assert "Cannot delete" not in editor.get(first_delete).content.decode()
+    editor.post(first_delete, {"post": "yes"})
+    assert not Post.objects.filter(pk=posts[0].pk).exists()
+    admin_client.post(
+        reverse("admin:posts_post_changelist"),
+        {"action": "delete_selected", "_selected_action": [posts[1].pk], "post": "yes"},
+    )
+    assert not Post.objects.exists()
+    assert not Announcement.objects.exists() and not Delivery.objects.exists()

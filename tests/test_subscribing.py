@@ -267,7 +267,9 @@ def test_subscribing_asks_for_confirmation_in_one_e_mail(client, post, gut):
     assert mimetype == "text/html"
     assert f'href="{link}"' in html
     token = local(link).split("/")[-2]
-    assert signing.loads(token, salt=CONFIRM_SALT) == subscriber.pk
+    # It names the reader and the subscription waiting: no other.
+    [waiting] = subscriber.subscriptions.all()
+    assert signing.loads(token, salt=CONFIRM_SALT) == [subscriber.pk, waiting.pk]
     work_the_queue()
     assert len(mail.outbox) == 1
 
@@ -276,6 +278,14 @@ INVALID = {
     "not an address": ({"email": "not-an-address", "topic": ""}, "Enter a valid email address."),
     "no address": ({"topic": ""}, "Enter your e-mail address."),
     "empty address": ({"email": "  ", "topic": ""}, "Enter your e-mail address."),
+    "quoted address": (
+        {"email": '"ana"@example.org', "topic": ""},
+        "Enter the address without quotes or backslashes.",
+    ),
+    "control character quoted": (
+        {"email": '"a\x0bb"@example.org', "topic": ""},
+        "Enter the address without quotes or backslashes.",
+    ),
     "unknown tag": (
         {"email": "ana@example.org", "topic": "tag:no-such-tag"},
         "There is no such tag or series to follow.",
@@ -508,6 +518,18 @@ def test_a_confirmation_link_opens_neither_the_manage_page_nor_unsubscribes(clie
     subscriber.refresh_from_db()
     assert subscriber.state == Subscriber.State.SUBSCRIBED
     assert subscriber.subscriptions.count() == 1
+
+
+def test_a_link_confirms_only_what_was_asked_for_before_it_was_sent(client, gut):
+    """Subscriptions asked for in the reader's name after the e-mail went out (by a bot, say,
+    while the daily limit keeps another e-mail from going) wait for a link of their own."""
+    subscriber = subscribed("ana@example.org", gut, confirmed=False)
+    token = subscriber.confirmation_token()
+    client.post(SUBSCRIBE, {"email": "ana@example.org", "topic": ""})
+    response = client.get(reverse("posts:confirm", args=[token]))
+    assert "Posts tagged “Gut Health”" in text_of(response)
+    assert "All new posts" not in text_of(response)
+    assert subscriber.subscriptions.filter(confirmed_at=None).get().tag is None
 
 
 def test_confirming_after_unsubscribing_confirms_nothing(client):

@@ -123,3 +123,16 @@ def test_a_public_post_given_another_tag_or_series_has_the_hub_told(
     gut_and_mind.save()  # the series' feed has a new title
     work_the_queue()
     assert f"{SITE}/series/gut-and-mind/feed/atom/" in feeds_told(hub)
+
+
+def test_the_feeds_a_public_post_leaves_are_told_too(settings, hub, shown_post):
+    settings.GUTBRAIN_WEBSUB_HUB = hub.url
+    work_the_queue()
+    hub.told.clear()
+    shown_post.tags.remove("Sleep")
+    shown_post.series_parts.get().delete()
+    work_the_queue()
+    told = feeds_told(hub)
+    for kind in websub.FORMATS:
+        assert f"{SITE}/tags/sleep/feed/{kind}/" in told
+        assert f"{SITE}/series/gut-and-mind/feed/{kind}/" in told
