@@ -92,6 +92,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Addresses of a site brought in from elsewhere, where nothing of gutbrain's answers: it
+    # looks at 404s alone, as Django's RedirectFallbackMiddleware does.
+    "posts.former_addresses.FormerAddressFallbackMiddleware",
     # Last, as it asks: it answers logins refused for too many failures.
     "axes.middleware.AxesMiddleware",
 ]

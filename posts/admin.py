@@ -9,8 +9,6 @@ from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import format_html_join
-from django.utils.safestring import mark_safe
 
 # Series, tags, images, author profiles and subscribers have admin modules of their own.
 import posts.author_admin
@@ -19,6 +17,7 @@ import posts.subscriber_admin  # noqa: F401
 from posts import autosave, publishing
 from posts.admin_access import EditableRowsOnly
 from posts.admin_filters import BrokenLinksFilter, ReviewDueFilter, StateFilter
+from posts.former_address_admin import broken_link_list, former_address_list, linked_from_list
 from posts.forms import ResourceForm, clean_tag_names
 from posts.models import (
     EDIT_OTHERS_POSTS,
@@ -175,7 +174,7 @@ class PostAdmin(EditableRowsOnly, WritingViews, VersionViews, admin.ModelAdmin):
     date_hierarchy = "published_at"
     prepopulated_fields = {"slug": ["title"]}
     inlines = [SeriesPartInline, ResourceInline]
-    readonly_fields = ["linked_from_list", "broken_link_list", "history"]
+    readonly_fields = [linked_from_list, broken_link_list, "history", former_address_list]
     # The title and the text first; what describes the post below, the rest folded away.
     fieldsets = [
         (
@@ -202,7 +201,13 @@ class PostAdmin(EditableRowsOnly, WritingViews, VersionViews, admin.ModelAdmin):
                 "post's own DOI, if it has one.",
             },
         ),
-        ("Links", {"fields": ["linked_from_list", "broken_link_list"], "classes": ["collapse"]}),
+        (
+            "Links",
+            {
+                "fields": [linked_from_list, broken_link_list, former_address_list],
+                "classes": ["collapse"],
+            },
+        ),
         # "Saved versions": the admin's own History button lists who changed what.
         ("Saved versions", {"fields": ["history"], "classes": ["collapse"]}),
     ]
@@ -317,33 +322,6 @@ class PostAdmin(EditableRowsOnly, WritingViews, VersionViews, admin.ModelAdmin):
         context["site_time_zone"] = timezone.get_current_timezone_name()
         context["site_offset_minutes"] = publishing.offset_minutes()
         return super().render_change_form(request, context, *args, obj=obj, **kwargs)
-
-    @admin.display(description="Linked from")
-    def linked_from_list(self, post):
-        if post.pk is None:
-            return "No post links here yet."
-        linkers = post.linked_from.exclude(pk=post.pk).order_by("-published_at", "-id")
-        return (
-            format_html_join(
-                mark_safe("<br>"),
-                '<a href="{}">{}</a> ({})',
-                (
-                    (
-                        reverse("admin:posts_post_change", args=[p.pk]),
-                        p.title,
-                        p.get_status_display(),
-                    )
-                    for p in linkers
-                ),
-            )
-            or "No post links here yet."
-        )
-
-    @admin.display(description="Broken links")
-    def broken_link_list(self, post):
-        if not post.broken_links:
-            return "None: every link to another post works."
-        return format_html_join(mark_safe("<br>"), "{}", ((href,) for href in post.broken_links))
 
     @admin.display(description="State", ordering="status")
     def state(self, post):

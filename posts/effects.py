@@ -77,6 +77,11 @@ def changes():
     transaction.on_commit(act)
 
 
+def forget():
+    """Drop the changes gathered in a transaction that was rolled back: nothing happened."""
+    _pending.__dict__.pop("changes", None)
+
+
 def act():
     """Render dependants again, bring the index up to date, then retire cached pages."""
     pending = _pending.__dict__.pop("changes", None)
@@ -114,14 +119,19 @@ def linking_posts(moved, address_taken_over):
     them, and those whose links to their addresses found no post until now."""
     if not moved:
         return set()
-    mentioning = Q()
-    for post in Post.objects.filter(pk__in=moved).only("slug"):
-        mentioning |= Q(body__contains=f"post:{post.slug}")
-        mentioning |= Q(body__contains=post.get_absolute_url().rstrip("/"))
-    linking = Q(links__in=moved) | (mentioning & ~Q(broken_links=[]))
-    if address_taken_over:
-        linking |= mentioning
-    return set(Post.objects.filter(linking).values_list("pk", flat=True))
+    found, posts = set(), list(Post.objects.filter(pk__in=moved).only("slug"))
+    # A few hundred posts at a time: SQLite refuses a condition more than 1,000 deep, which
+    # the posts of an import would make.
+    for start in range(0, len(posts), 200):
+        mentioning = Q()
+        for post in posts[start : start + 200]:
+            mentioning |= Q(body__contains=f"post:{post.slug}")
+            mentioning |= Q(body__contains=post.get_absolute_url().rstrip("/"))
+        linking = mentioning if address_taken_over else mentioning & ~Q(broken_links=[])
+        if start == 0:
+            linking |= Q(links__in=moved)
+        found |= set(Post.objects.filter(linking).values_list("pk", flat=True))
+    return found
 
 
 def post_saved(sender, instance, created, raw=False, **kwargs):

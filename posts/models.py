@@ -13,6 +13,7 @@ from taggit.managers import TaggableManager
 from posts import querysets
 from posts.authors import AuthorProfile, profile_of  # noqa: F401 (a model of this app)
 from posts.autosave import Autosave  # noqa: F401 (a model of this app)
+from posts.former_addresses import FormerAddress, ImportedPost  # noqa: F401 (models here)
 from posts.images import Image, ImageResolver
 from posts.links import LinkResolver, PreviousSlug, address_errors
 from posts.querysets import EDIT_OTHERS_POSTS, PostQuerySet
@@ -25,19 +26,10 @@ from posts.rendering import (
     reading_minutes,
     render,
 )
-from posts.resources import (  # noqa: F401 (Resource: a model of this app)
-    DOI_PREFIX,
-    DOI_VALIDATOR,
-    Resource,
-)
+from posts.resources import DOI_PREFIX, DOI_VALIDATOR, Resource  # noqa: F401 (a model here)
 from posts.search_entries import SearchEntry
 from posts.series import Series, SeriesPart  # noqa: F401 (models of this app)
-from posts.subscribers import (  # noqa: F401 (models of this app)
-    Announcement,
-    Delivery,
-    Subscriber,
-    Subscription,
-)
+from posts.subscribers import Announcement, Delivery, Subscriber, Subscription  # noqa: F401 (models here)
 from posts.tagging import TaggedPost  # noqa: F401 (a model of this app)
 from posts.versions import EditConflict, PostVersion  # noqa: F401 (models of this app)
 

@@ -1,0 +1,276 @@
+"""How posts.moving_in.bring_in writes an export's posts: authors, slugs, the Markdown with
+links between the posts as `post:` links and images from the uploads folder as `image:` ones,
+tags, series, and every old address."""
+
+import re
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlsplit
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.db import DatabaseError, transaction
+from django.db.models import Q
+from django.utils.text import slugify
+from taggit.models import Tag
+
+from posts.former_addresses import FormerAddress, ImportedPost, normal_path
+from posts.from_html import as_markdown
+from posts.images import Image, validate_image_file
+from posts.models import AuthorProfile, Post, PreviousSlug, Series, SeriesPart
+from posts.rendering import RenderError
+
+# Where WordPress and Ghost serve uploads from: the folder given holds what follows.
+UPLOADS = ("/wp-content/uploads/", "/content/images/")
+# The sizes WordPress makes of an upload: image-300x200.jpg, a copy of image.jpg.
+SIZED_COPY = re.compile(r"-\d+x\d+(?=\.\w+$)")
+LINK_SCHEMES = ("http", "https", "mailto", "")
+# How a reader words the warning listing the shortcodes it left in the text: they are counted.
+SHORTCODES_LEFT = "shortcodes left as text: "
+STATUSES = {"published": Post.Status.PUBLISHED, "scheduled": Post.Status.PUBLISHED}
+
+
+class Writer:
+    def __init__(self, export, incoming, report, *, media, overwrite, dry_run):
+        self.export, self.incoming, self.report = export, incoming, report
+        self.media = Path(media).resolve() if media else None
+        self.overwrite, self.dry_run = overwrite, dry_run
+        self.site = urlsplit(export.site_url)
+        self.imported = {
+            row.source_id: row
+            for row in ImportedPost.objects.filter(
+                source=export.source, source_id__in=[item.source_id for item in incoming]
+            ).select_related("post")
+        }
+        self.images = {}  # URL: image id, for this import and those before
+        for row in ImportedPost.objects.filter(source=export.source):
+            self.images.update(row.images)
+        self.files = {}  # path in the uploads folder: image id
+        self.slugs = {}  # source id: the slug here
+        self.paths = {}  # old path: slug here
+        self.scheduled = {}  # slug here: the post scheduled, as the export has it
+
+    def run(self):
+        for item in self.incoming:
+            self.slugs[item.source_id] = self.slug_for(item)
+            if item.status == "scheduled":
+                self.scheduled[self.slugs[item.source_id]] = item
+            for path in item.old_paths:
+                self.paths[normal_path(path)] = self.slugs[item.source_id]
+        for item in self.incoming:
+            try:
+                with transaction.atomic():
+                    self.write(item)
+            except (ValidationError, DatabaseError, RenderError, ValueError) as error:
+                self.report.failed.append(item.source_id)
+                self.report.warn(item.slug, f"not imported: {error}")
+        self.old_addresses_of_tags_and_series()
+
+    def slug_for(self, item):
+        """Its slug here: kept for a post brought in before (it may have been renamed), else
+        the export's, made unique among this site's posts and their former addresses."""
+        if row := self.imported.get(item.source_id):
+            return row.post.slug
+        base = slugify(item.slug, allow_unicode=True)[:190] or f"post-{item.source_id}"
+        taken = set(self.slugs.values())
+        slug, number = base, 1
+        while slug in taken or self.slug_taken(slug):
+            number += 1
+            slug = f"{base}-{number}"
+        if slug != base:
+            self.report.warn(item.slug, f"the slug {base!r} is taken here: written as {slug!r}")
+        return slug
+
+    @staticmethod
+    def slug_taken(slug):
+        return (
+            Post.objects.filter(slug=slug).exists()
+            or PreviousSlug.objects.filter(slug=slug).exists()
+        )
+
+    def write(self, item):
+        for message in item.warnings:
+            self.report.warn(item.slug, message)
+            if message.startswith(SHORTCODES_LEFT):
+                names = message.removeprefix(SHORTCODES_LEFT).split(", ")
+                self.report.shortcodes.update(name.strip("[]") for name in names)
+        row = self.imported.get(item.source_id)
+        post = row.post if row else Post()
+        if row and row.version != post.version and not self.overwrite:
+            self.report.kept.append(post.slug)
+            return
+        images = dict(row.images) if row else {}
+        body = as_markdown(
+            item.html,
+            lambda href: self.link_for(href, item),
+            lambda src: self.image_for(src, item, images),
+        )
+        post.title = item.title[:200] or item.slug.replace("-", " ").capitalize()
+        post.slug = self.slugs[item.source_id]
+        post.body = body
+        post.summary = item.summary[:300]
+        post.status = STATUSES.get(item.status, Post.Status.DRAFT)
+        post.published_at = item.published_at if post.status == Post.Status.PUBLISHED else None
+        post.email_subscribers = False  # published there already
+        post.author = self.author(item.author)
+        if item.feature_image:
+            image = self.image_for(item.feature_image, item, images)[0]
+            post.feature_image_id = int(image[6:]) if image.startswith("image:") else None
+        # Links are resolved once all posts are written: the text is not checked here.
+        post.clean_fields(exclude=["body", "slug", "feature_image", "author"])
+        created = post.pk is None
+        post.save()
+        post.tags.set(item.tags)
+        self.report.tags.update(item.tags)
+        self.place_in_series(post, item.series)
+        for path in item.old_paths:
+            FormerAddress.objects.update_or_create(
+                path=normal_path(path), defaults={"post": post, "tag": None, "series": None}
+            )
+        self.report.addresses += len(item.old_paths)
+        ImportedPost.objects.update_or_create(
+            source=item.source,
+            source_id=item.source_id,
+            defaults={"post": post, "version": post.version, "images": images},
+        )
+        self.report.posts[item.status] += 1
+        self.report.created += created
+        self.report.updated += not created
+
+    def link_for(self, href, item):
+        """`post:slug` for a link to another post of the export; other links on the old site
+        made absolute; links with another scheme (javascript:) dropped."""
+        try:
+            parts = urlsplit(href.strip())
+        except ValueError:
+            return None
+        if parts.scheme.lower() not in LINK_SCHEMES:
+            return None
+        if href.startswith("#") or parts.scheme == "mailto":
+            return href
+        ours = not parts.netloc or (parts.hostname or "") == (self.site.hostname or "")
+        if not ours:
+            return href
+        path = normal_path(parts.path + (f"?{parts.query}" if parts.query else ""))
+        if slug := self.paths.get(path) or self.paths.get(normal_path(parts.path)):
+            self.report.links_rewritten += 1
+            self.warn_of_link_to_later(item, slug)
+            return f"post:{slug}" + (f"#{parts.fragment}" if parts.fragment else "")
+        return urljoin(self.export.site_url + "/", href)
+
+    def warn_of_link_to_later(self, item, slug):
+        """A link from a public post to one scheduled after it leads to a page that is not
+        there until then, which the admin would refuse to publish: said, and kept."""
+        target = self.scheduled.get(slug)
+        goes_public = item.published_at if item.status != "draft" else None
+        if target and goes_public and target.published_at and target.published_at > goes_public:
+            message = (
+                f"links to “{target.title}”, scheduled for {target.published_at:%Y-%m-%d %H:%M} "
+                "UTC, later than this post: the link leads to no page until then"
+            )
+            if message not in self.report.warnings.get(item.slug, []):
+                self.report.warn(item.slug, message)
+
+    def image_for(self, src, item, images):
+        """(`image:ID`, alt text) for an image found in the uploads folder, else its absolute
+        address on the old site, listed as missing."""
+        alt = item.images.get(src, "")
+        if not src:
+            return "", alt
+        url = urljoin(self.export.site_url + "/", src)
+        if url in self.images and Image.objects.filter(pk=self.images[url]).exists():
+            images[url] = self.images[url]
+            return f"image:{self.images[url]}", alt
+        path = self.uploaded_file(url)
+        if path is None:
+            if url not in self.report.images_missing:
+                self.report.images_missing.append(url)
+            return url, alt
+        if (known := self.files.get(path)) is not None:  # a sized copy of one brought in
+            images[url] = self.images[url] = known
+            return (f"image:{known}" if known else url), alt
+        self.report.images_imported += 1
+        if self.dry_run:
+            self.files[path] = 0
+            return url, alt
+        with path.open("rb") as file:
+            upload = File(file, name=path.name)
+            validate_image_file(upload)
+            image = Image(alt_text=(alt or item.title or path.stem)[:300])
+            image.file.save(path.name, upload, save=True)
+        self.images[url] = images[url] = self.files[path] = image.pk
+        return f"image:{image.pk}", alt
+
+    def uploaded_file(self, url):
+        """The file in the uploads folder that the URL serves (its full size, if the sized
+        copy is missing), never anything outside the folder."""
+        path = urlsplit(url).path
+        prefix = next((prefix for prefix in UPLOADS if prefix in path), None)
+        if self.media is None or prefix is None:
+            return None
+        relative = unquote(path.split(prefix, 1)[1])
+        for candidate in (relative, SIZED_COPY.sub("", relative)):
+            found = (self.media / candidate).resolve()
+            if found.is_relative_to(self.media) and found.is_file():
+                try:
+                    with found.open("rb") as file:
+                        validate_image_file(File(file, name=found.name))
+                except ValidationError as error:
+                    self.report.warn("", f"{url}: not imported ({' '.join(error.messages)})")
+                    return None
+                return found
+        return None
+
+    def author(self, name):
+        """The user with that display name or full name, else a new one without a password."""
+        name = name.strip() or "Imported author"
+        profile = AuthorProfile.objects.filter(display_name=name).select_related("user").first()
+        if profile:
+            return profile.user
+        User = get_user_model()
+        first, _, last = name.partition(" ")
+        found = User.objects.filter(
+            Q(first_name=first, last_name=last) | Q(username=slugify(name)[:150])
+        ).first()
+        if found:
+            return found
+        user = User(username=slugify(name)[:150] or "imported-author", first_name=first[:150])
+        user.last_name = last[:150]
+        user.set_unusable_password()
+        user.save()
+        return user
+
+    def place_in_series(self, post, titles):
+        for title in titles:
+            series = Series.objects.filter(title=title).first() or Series.objects.create(
+                title=title, slug=self.series_slug(title)
+            )
+            self.report.series.add(title)
+            if not SeriesPart.objects.filter(series=series, post=post).exists():
+                last = series.parts.order_by("-position").first()
+                SeriesPart.objects.create(
+                    series=series, post=post, position=(last.position + 1) if last else 1
+                )
+
+    @staticmethod
+    def series_slug(title):
+        base = slugify(title)[:190] or "series"
+        slug, number = base, 1
+        while Series.objects.filter(slug=slug).exists():
+            number += 1
+            slug = f"{base}-{number}"
+        return slug
+
+    def old_addresses_of_tags_and_series(self):
+        for path, name in self.export.tag_paths.items():
+            if tag := Tag.objects.filter(name__iexact=name).first():
+                FormerAddress.objects.update_or_create(
+                    path=normal_path(path), defaults={"tag": tag, "post": None, "series": None}
+                )
+                self.report.addresses += 1
+        for path, title in self.export.series_paths.items():
+            if series := Series.objects.filter(title=title).first():
+                FormerAddress.objects.update_or_create(
+                    path=normal_path(path), defaults={"series": series, "post": None, "tag": None}
+                )
+                self.report.addresses += 1

@@ -1,0 +1,109 @@
+"""A WordPress post's content as plain HTML: what WordPress itself does to `post_content`
+before showing it (block comments dropped, shortcodes expanded, wpautop's paragraphs), so that
+posts.moving_in gets HTML alone."""
+
+import html
+import re
+from dataclasses import dataclass, field
+
+BLOCK_COMMENT = re.compile(r"<!--\s*/?wp:.*?-->\n?", re.DOTALL)
+CAPTION = re.compile(r"\[(caption|wp_caption)([^\]]*)\](.*?)\[/\1\]", re.DOTALL | re.IGNORECASE)
+CODE = re.compile(r"\[(code|sourcecode)([^\]]*)\](.*?)\[/\1\]", re.DOTALL | re.IGNORECASE)
+GALLERY = re.compile(r"\[gallery([^\]]*)\]", re.IGNORECASE)
+EMBED = re.compile(r"\[embed[^\]]*\](.*?)\[/embed\]", re.DOTALL | re.IGNORECASE)
+# A shortcode: a name of letters (and - or _) right after the bracket, as WordPress registers
+# them; `[1]` or `[see here]` in prose are not.
+SHORTCODE = re.compile(r"\[([a-zA-Z][\w-]*)(?=[\s\]/])[^\]\n]*\]")
+ATTRIBUTE = re.compile(r'([\w-]+)\s*=\s*(?:"([^"]*)"|\'([^\']*)\'|(\S+))')
+IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
+TAG = re.compile(r"<[^>]+>")
+PRE = re.compile(r"<pre\b.*?</pre>", re.DOTALL | re.IGNORECASE)
+# What wpautop leaves unwrapped: a chunk that starts with one of these is a block already.
+BLOCK_START = re.compile(
+    r"\s*(?:\x00|<(?:p|div|h[1-6]|ul|ol|li|dl|pre|blockquote|figure|figcaption|table|thead|tbody|tr"
+    r"|hr|section|article|aside|header|footer|address|form|iframe|script|style|math|video"
+    r"|audio|object)\b|<!--)",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class Content:
+    html: str
+    shortcodes: list = field(default_factory=list)  # names of those left as text
+    warnings: list = field(default_factory=list)
+
+
+def attributes(text):
+    return {m[1].lower(): m[2] or m[3] or m[4] or "" for m in ATTRIBUTE.finditer(text)}
+
+
+def as_html(content, own_images, all_images):
+    """`own_images` and `all_images` (attachment id: URL): what `[gallery]` shows without
+    ids (the post's own attachments), and with them."""
+    text = BLOCK_COMMENT.sub("", content)
+    result = Content(html="")
+    text = CODE.sub(code_block, text)
+    text = CAPTION.sub(figure, text)
+    text = GALLERY.sub(lambda match: gallery(match, own_images, all_images, result), text)
+    text = EMBED.sub(embed, text)
+    result.shortcodes = sorted({m[1].lower() for m in SHORTCODE.finditer(TAG.sub("", text))})
+    result.html = wpautop(text)
+    return result
+
+
+def embed(match):
+    url = html.escape(match[1].strip())
+    return f'\n\n<p><a href="{url}">{url}</a></p>\n\n'
+
+
+def code_block(match):
+    options = attributes(match[2])
+    language = options.get("lang") or options.get("language") or ""
+    language = re.sub(r"[^\w+-]", "", language)
+    code = html.escape(html.unescape(match[3].strip("\n")), quote=False)
+    css = f' class="language-{language}"' if language else ""
+    return f"\n\n<pre><code{css}>{code}</code></pre>\n\n"
+
+
+def figure(match):
+    """`[caption]<a><img></a> The caption[/caption]` as a figure with its caption."""
+    inside = match[3]
+    image = IMG.search(inside)
+    if image is None:
+        return inside
+    caption = attributes(match[2]).get("caption") or TAG.sub("", inside[image.end() :]).strip()
+    caption = caption or TAG.sub("", IMG.sub("", inside)).strip()
+    return f"\n\n<figure>{image[0]}<figcaption>{caption}</figcaption></figure>\n\n"
+
+
+def gallery(match, own_images, all_images, result):
+    ids = [i.strip() for i in attributes(match[1]).get("ids", "").split(",") if i.strip()]
+    urls = [all_images[i] for i in ids if i in all_images] if ids else list(own_images.values())
+    if not urls:
+        result.warnings.append("a [gallery] whose images are not in the export was left out")
+        return ""
+    return "".join(f'\n\n<figure><img src="{html.escape(url)}" alt=""></figure>' for url in urls)
+
+
+def wpautop(text):
+    """Paragraphs from blank lines, and line breaks from single newlines, as WordPress makes
+    them when it shows a post: text written in its classic editor has no <p> of its own."""
+    kept = []
+
+    def keep(match):
+        kept.append(match[0])
+        return f"\x00{len(kept) - 1}\x00"
+
+    # Blank lines inside <pre> are the code's own.
+    text = PRE.sub(keep, text.replace("\r\n", "\n"))
+    chunks = []
+    for chunk in re.split(r"\n\s*\n", text):
+        if not chunk.strip():
+            continue
+        if BLOCK_START.match(chunk):
+            chunks.append(chunk.strip())
+        else:
+            chunks.append("<p>" + chunk.strip().replace("\n", "<br>\n") + "</p>")
+    text = "\n\n".join(chunks)
+    return re.sub(r"\x00(\d+)\x00", lambda m: kept[int(m[1])], text)
