@@ -9,7 +9,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files import File
-from django.db import DatabaseError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils.text import slugify
 from taggit.models import Tag
@@ -18,7 +18,6 @@ from posts.former_addresses import FormerAddress, ImportedPost, normal_path
 from posts.from_html import as_markdown
 from posts.images import Image, validate_image_file
 from posts.models import AuthorProfile, Post, PreviousSlug, Series, SeriesPart
-from posts.rendering import RenderError
 
 # Where WordPress and Ghost serve uploads from: the folder given holds what follows.
 UPLOADS = ("/wp-content/uploads/", "/content/images/")
@@ -61,7 +60,7 @@ class Writer:
             try:
                 with transaction.atomic():
                     self.write(item)
-            except (ValidationError, DatabaseError, RenderError, ValueError) as error:
+            except Exception as error:  # whatever one post holds, the others come in
                 self.report.failed.append(item.source_id)
                 self.report.warn(item.slug, f"not imported: {error}")
         self.old_addresses_of_tags_and_series()
@@ -71,7 +70,7 @@ class Writer:
         the export's, made unique among this site's posts and their former addresses."""
         if row := self.imported.get(item.source_id):
             return row.post.slug
-        base = slugify(item.slug, allow_unicode=True)[:190] or f"post-{item.source_id}"
+        base = slugify(item.slug)[:190] or slugify(f"post-{item.source_id}")
         taken = set(self.slugs.values())
         slug, number = base, 1
         while slug in taken or self.slug_taken(slug):
@@ -223,18 +222,25 @@ class Writer:
 
     def author(self, name):
         """The user with that display name or full name, else a new one without a password."""
-        name = name.strip() or "Imported author"
+        name = str(name or "").strip() or "Imported author"
         profile = AuthorProfile.objects.filter(display_name=name).select_related("user").first()
         if profile:
             return profile.user
         User = get_user_model()
         first, _, last = name.partition(" ")
-        found = User.objects.filter(
-            Q(first_name=first, last_name=last) | Q(username=slugify(name)[:150])
-        ).first()
-        if found:
+        username = slugify(name)[:140]
+        matching = Q(first_name=first, last_name=last)
+        if username:
+            matching |= Q(username=username)
+        if found := User.objects.filter(matching).first():
             return found
-        user = User(username=slugify(name)[:150] or "imported-author", first_name=first[:150])
+        # A name in another script has no ASCII slug: each such author a login of their own.
+        base, number = username or "imported-author", 1
+        username = base
+        while User.objects.filter(username=username).exists():
+            number += 1
+            username = f"{base}-{number}"
+        user = User(username=username, first_name=first[:150])
         user.last_name = last[:150]
         user.set_unusable_password()
         user.save()

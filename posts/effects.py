@@ -68,6 +68,10 @@ def importing():
         _pending.importing = False
 
 
+def importing_now():
+    return getattr(_pending, "importing", False)
+
+
 @contextmanager
 def changes():
     """The changes of the transaction under way, to add to; acted on when it commits (at once
@@ -143,7 +147,7 @@ def post_saved(sender, instance, created, raw=False, **kwargs):
             pending.moved.add(instance.pk)
         pending.address_taken_over |= instance.slug_taken_over
         published = instance.status == Post.Status.PUBLISHED
-        if getattr(_pending, "importing", False):
+        if importing_now():
             if published:
                 pending.imported.add(instance.pk)
                 # Announced in the import's own transaction: no sweep finds it unannounced.
@@ -178,7 +182,7 @@ def tags_changed(sender, instance, action, reverse, pk_set, **kwargs):
 def tagging_changed(sender, instance, **kwargs):
     with changes() as pending:
         pending.surroundings.add(instance.content_object_id)
-        if kwargs.get("signal") is post_delete:  # the tag's feeds lose the post
+        if kwargs.get("signal") is post_delete and not importing_now():  # its feeds lose it
             feeds = websub.feeds_left(instance.content_object_id, "tag", instance.tag_id)
             pending.feeds_of_deleted += feeds
 
@@ -201,7 +205,7 @@ def series_saved(sender, instance, created, **kwargs):
 def part_changed(sender, instance, **kwargs):
     with changes() as pending:
         pending.surroundings.add(instance.post_id)
-        if kwargs.get("signal") is post_delete:  # the series' feeds lose the post
+        if kwargs.get("signal") is post_delete and not importing_now():  # its feeds lose it
             feeds = websub.feeds_left(instance.post_id, "series", instance.series_id)
             pending.feeds_of_deleted += feeds
 

@@ -198,6 +198,14 @@ class _Reader:
 
     def _status(self, post, warnings):
         status = post.get("status")
+        visibility = post.get("visibility") or "public"
+        if status in _STATUSES and visibility != "public" and _STATUSES[status] != "draft":
+            # Members' and paying readers' posts would be everyone's here.
+            audience = {"paid": "paying members", "members": "members"}.get(
+                visibility, f"{visibility} readers"
+            )
+            warnings.append(f"it was for {audience} only, so it comes in as a draft")
+            return "draft"
         if status in _STATUSES:
             return _STATUSES[status]
         if status == "sent":
@@ -209,7 +217,11 @@ class _Reader:
     def incoming(self, post):
         warnings = []
         slug = str(post.get("slug") or "")
-        html = _resolve(self._html(post, warnings), self.site_url)
+        try:
+            html = _resolve(self._html(post, warnings), self.site_url)
+        except (TypeError, ValueError, AttributeError, KeyError) as error:  # a card malformed
+            warnings.append(f"its content could not be read ({type(error).__name__}): it is empty")
+            html = ""
         return Incoming(
             source="ghost",
             source_id=str(post.get("id") or ""),

@@ -10,6 +10,7 @@ them.
 
 import re
 from collections import Counter
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import unquote, urlsplit
@@ -108,7 +109,8 @@ def elements(path, warnings):
                 continue
             yield element, name(element.tag)
             if channel is not None and element.tag == "item":
-                channel.remove(element)  # read: let it go
+                with suppress(ValueError):  # an item outside the channel is let go with it
+                    channel.remove(element)  # read: let it go
     except DefusedXmlException as error:
         raise UnreadableExport(
             f"refused: the file declares entities or refers to outside files ({error}); "
@@ -181,7 +183,9 @@ def survey(path):
 
 def slug_of(values):
     slug = unquote(values.get("wp:post_name", "")).strip()
-    return slugify(slug, allow_unicode=True) or slugify(values.get("title", ""))
+    # Addresses here are ASCII (the post URL's slug): a slug in another script becomes
+    # post-<id> below, and its old address still redirects.
+    return slugify(slug) or slugify(values.get("title", ""))
 
 
 def moment(text):
@@ -287,6 +291,9 @@ def old_paths(values, found, base, slug, date, categories):
     """Every address WordPress answered for the post: its own `?p=`, the address in the
     export, and those of the common permalink structures, whichever the site used."""
     post_id = values.get("wp:post_id", "")
+    # A name in another script is in its old addresses, though not in its new one.
+    if not (named := unquote(values.get("wp:post_name", "")).strip()).isascii():
+        slug = named
     paths = [f"{base}/?p={post_id}", f"{base}/{slug}/", f"{base}/archives/{post_id}/"]
     if link := values.get("link", ""):
         parts = urlsplit(link)

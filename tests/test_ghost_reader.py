@@ -183,7 +183,9 @@ def test_a_real_ghost_4_export():
     assert post.source_id == "605ac141a2d5a6aa9e101ec1"
     assert post.title == "Selling premium memberships with recurring revenue"
     assert post.author == "Ghost"
-    assert post.status == "published"
+    # For paying members only there: everyone's here, unless its author says so.
+    assert post.status == "draft"
+    assert "it was for paying members only, so it comes in as a draft" in post.warnings
     assert post.published_at == datetime(2021, 3, 24, 4, 34, 11, tzinfo=UTC)
     assert post.tags == ["Getting Started"]
     assert post.old_paths == ["/sell/"]
@@ -352,13 +354,13 @@ def test_import_ghost_brings_in_a_real_export():
 
     out = StringIO()
     call_command("import_ghost", str(GHOST_4), stdout=out)
-    assert out.getvalue().startswith("Imported from ghost: 1 posts (1 published)")
+    assert out.getvalue().startswith("Imported from ghost: 1 posts (1 draft)")
     post = Post.objects.get()
     assert (post.slug, post.title) == (
         "sell",
         "Selling premium memberships with recurring revenue",
     )
-    assert post.published_at == datetime(2021, 3, 24, 4, 34, 11, tzinfo=UTC)
+    assert post.status == Post.Status.DRAFT
     assert list(post.tags.names()) == ["Getting Started"]
     call_command("import_ghost", str(GHOST_4), stdout=StringIO())
     assert Post.objects.count() == 1
@@ -378,3 +380,24 @@ def test_import_ghost_brings_in_posts_that_link_to_each_other():
     assert posts["serotonin-gut"].status == Post.Status.DRAFT
     assert sorted(posts["gut-microbes-and-mood"].tags.names()) == ["Microbiome", "Neuroscience"]
     assert "post:vagus-nerve" in posts["gut-microbes-and-mood"].body
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        {"lexical": json.dumps({"root": {"children": "not a list"}})},
+        {"lexical": json.dumps({"root": {"children": [{"type": "text", "text": 7}]}})},
+        {"mobiledoc": json.dumps({"version": "0.3.1", "sections": [[1, ["p"]]]})},
+    ],
+)
+def test_malformed_editor_content_is_a_warning_not_a_traceback(tmp_path, content):
+    path = _write(tmp_path, _minimal(html=None, **content))
+    [post] = read_ghost(path).posts
+    assert post.warnings and all("Traceback" not in warning for warning in post.warnings)
+
+
+def test_a_post_for_members_only_comes_in_as_a_draft(tmp_path):
+    path = _write(tmp_path, _minimal(visibility="members"))
+    [post] = read_ghost(path).posts
+    assert post.status == "draft"
+    assert "it was for members only, so it comes in as a draft" in post.warnings

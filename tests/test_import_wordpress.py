@@ -259,3 +259,39 @@ def test_no_page_of_the_imported_site_fails(imported, client, admin_client):
             f"/admin/posts/post/{Post.objects.get(slug='gut-microbes-and-mood').pk}/change/"
         ).content.decode(),
     )
+
+
+def test_a_slug_in_another_script_becomes_an_address_here_and_the_old_one_still_leads(
+    tmp_path, client
+):
+    export = variant(
+        tmp_path,
+        "<wp:post_name><![CDATA[gut-microbes-and-mood]]></wp:post_name>",
+        "<wp:post_name><![CDATA[%d0%bf%d1%80%d0%b8%d0%b2%d0%b5%d1%82]]></wp:post_name>",
+    )
+    run(path=export)
+    post = Post.objects.get(imported_from__source_id="101")
+    assert post.slug.isascii() and post.slug
+    for page in ("/", "/feed/rss/", "/sitemap-posts.xml", post.get_absolute_url()):
+        assert client.get(page).status_code == 200, page
+    moved = client.get("/2019/05/12/привет/")
+    assert moved.status_code == 301
+    assert moved["Location"] == post.get_absolute_url()
+
+
+def test_authors_named_in_another_script_each_get_a_login_of_their_own(tmp_path):
+    text = EXPORT.read_text()
+    text = text.replace("Mira Okafor", "Мира Окафор").replace("Tom Reyes", "Том")
+    (tmp_path / "wp-names.xml").write_text(text)
+    report = run(path=tmp_path / "wp-names.xml")
+    assert "not imported" not in report
+    names = {post.author.get_full_name() for post in Post.objects.select_related("author")}
+    assert {"Мира Окафор", "Том"} <= names
+    assert Post.objects.values("author").distinct().count() >= 2
+
+
+def test_an_item_outside_the_channel_is_no_traceback(tmp_path):
+    export = variant(tmp_path, "</channel>", "</channel><item><title>Stray</title></item>")
+    report = run(path=export)
+    assert "Traceback" not in report
+    assert Post.objects.filter(imported_from__source_id="101").exists()
