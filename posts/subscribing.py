@@ -75,15 +75,6 @@ def describe(topic):
     return str(Subscription(tag=tag, series=series))
 
 
-def topic_choices(tags=(), series=()):
-    """What a form on a page offers to follow: all posts, and the page's series and tags."""
-    return [
-        ("", "All posts"),
-        *((f"series:{each.slug}", f"The series “{each.title}”") for each in series),
-        *((f"tag:{tag.slug}", f"Posts tagged “{tag.name}”") for tag in tags),
-    ]
-
-
 def too_many(request):
     """Whether this address (IP) has asked too often this hour."""
     # One count an hour, kept the hour (a cache's incr may keep a key no longer than its
