@@ -3,6 +3,8 @@ links between the posts as `post:` links and images from the uploads folder as `
 tags, series, and every old address."""
 
 import re
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
@@ -29,41 +31,99 @@ SHORTCODES_LEFT = "shortcodes left as text: "
 STATUSES = {"published": Post.Status.PUBLISHED, "scheduled": Post.Status.PUBLISHED}
 
 
+@dataclass(frozen=True)
+class Outline:
+    """What writing one post needs to know of the others, kept for the whole export while
+    each post's text is read, written and let go."""
+
+    source_id: str
+    slug: str  # the export's
+    title: str
+    status: str
+    published_at: datetime | None
+    old_paths: tuple
+
+    @classmethod
+    def of(cls, item):
+        fields = ("source_id", "slug", "title", "status", "published_at")
+        return cls(*(getattr(item, name) for name in fields), tuple(item.old_paths))
+
+
+def host(name):
+    """A host name as the same site knows it, with or without its `www.`."""
+    return (name or "").lower().removeprefix("www.")
+
+
 class Writer:
-    def __init__(self, export, incoming, report, *, media, overwrite, dry_run):
-        self.export, self.incoming, self.report = export, incoming, report
+    """Reads the export's posts twice: first their outlines (links between posts are
+    rewritten from every post's addresses), then each post to write it, so that an export
+    is never held whole."""
+
+    def __init__(self, export, report, *, media, overwrite, dry_run):
+        self.export, self.report = export, report
         self.media = Path(media).resolve() if media else None
         self.overwrite, self.dry_run = overwrite, dry_run
         self.site = urlsplit(export.site_url)
-        self.imported = {
-            row.source_id: row
-            for row in ImportedPost.objects.filter(
-                source=export.source, source_id__in=[item.source_id for item in incoming]
-            ).select_related("post")
-        }
+        self.imported = {}  # source id: its ImportedPost, for posts brought in before
         self.images = {}  # URL: image id, for this import and those before
-        for row in ImportedPost.objects.filter(source=export.source):
-            self.images.update(row.images)
         self.files = {}  # path in the uploads folder: image id
+        self.added = []  # (cache, key) for each image the post being written brought in
+        self.saved = []  # and the files it stored
         self.slugs = {}  # source id: the slug here
         self.paths = {}  # old path: slug here
-        self.scheduled = {}  # slug here: the post scheduled, as the export has it
+        self.scheduled = {}  # slug here: the scheduled post's outline
+        self.left_out = set()  # positions of items without an id of their own
 
     def run(self):
-        for item in self.incoming:
-            self.slugs[item.source_id] = self.slug_for(item)
-            if item.status == "scheduled":
-                self.scheduled[self.slugs[item.source_id]] = item
-            for path in item.old_paths:
-                self.paths[normal_path(path)] = self.slugs[item.source_id]
-        for item in self.incoming:
+        self.outline()
+        for position, item in enumerate(self.export.posts):
+            if position in self.left_out:
+                continue
+            self.added, self.saved = [], []
             try:
                 with transaction.atomic():
                     self.write(item)
             except Exception as error:  # whatever one post holds, the others come in
+                self.forget_images()
                 self.report.failed.append(item.source_id)
                 self.report.warn(item.slug, f"not imported: {error}")
         self.old_addresses_of_tags_and_series()
+
+    def outline(self):
+        outlines, seen = [], set()
+        for position, item in enumerate(self.export.posts):
+            if not item.source_id or item.source_id in seen or len(item.source_id) > 100:
+                self.left_out.add(position)
+                why = "another post in the export has its id" if item.source_id else "it has no id"
+                self.report.warn(item.slug, f"not imported: {why} {item.source_id!r}")
+                continue
+            seen.add(item.source_id)
+            outlines.append(Outline.of(item))
+        self.imported = {
+            row.source_id: row
+            for row in ImportedPost.objects.filter(
+                source=self.export.source, source_id__in=seen
+            ).select_related("post")
+        }
+        for row in ImportedPost.objects.filter(source=self.export.source):
+            self.images.update(row.images)
+        for outline in outlines:
+            slug = self.slugs[outline.source_id] = self.slug_for(outline)
+            if outline.status == "scheduled":
+                self.scheduled[slug] = outline
+            for path in outline.old_paths:
+                self.paths[normal_path(path)] = slug
+
+    def forget_images(self):
+        """A post that failed took its images with it (rolled back): no other post may use
+        them, and their files go too."""
+        self.report.images_imported -= sum(cache is self.files for cache, _ in self.added)
+        for cache, key in self.added:
+            cache.pop(key, None)
+        for file in self.saved:
+            # Files are named by their content: another image may share this one's.
+            if not Image.objects.filter(file=file.name).exists():
+                file.storage.delete(file.name)
 
     def slug_for(self, item):
         """Its slug here: kept for a post brought in before (it may have been renamed), else
@@ -71,7 +131,7 @@ class Writer:
         if row := self.imported.get(item.source_id):
             return row.post.slug
         base = slugify(item.slug)[:190] or slugify(f"post-{item.source_id}")
-        taken = set(self.slugs.values())
+        taken = set(self.slugs.values())  # slugs given so far
         slug, number = base, 1
         while slug in taken or self.slug_taken(slug):
             number += 1
@@ -102,12 +162,13 @@ class Writer:
         body = as_markdown(
             item.html,
             lambda href: self.link_for(href, item),
-            lambda src: self.image_for(src, item, images),
+            lambda src, alt: self.image_for(src, item, images, alt),
         )
-        post.title = item.title[:200] or item.slug.replace("-", " ").capitalize()
+        post.title = self.fitted(item, "title", item.title, 200)
+        post.title = post.title or item.slug.replace("-", " ").capitalize()
         post.slug = self.slugs[item.source_id]
         post.body = body
-        post.summary = item.summary[:300]
+        post.summary = self.fitted(item, "summary", item.summary, 300)
         post.status = STATUSES.get(item.status, Post.Status.DRAFT)
         post.published_at = item.published_at if post.status == Post.Status.PUBLISHED else None
         post.email_subscribers = False  # published there already
@@ -119,14 +180,18 @@ class Writer:
         post.clean_fields(exclude=["body", "slug", "feature_image", "author"])
         created = post.pk is None
         post.save()
-        post.tags.set(item.tags)
-        self.report.tags.update(item.tags)
-        self.place_in_series(post, item.series)
-        for path in item.old_paths:
+        tags = list(dict.fromkeys(self.fitted(item, "tag", tag, 100) for tag in item.tags))
+        post.tags.set(tags)
+        self.report.tags.update(tags)
+        self.place_in_series(post, [self.fitted(item, "series", s, 200) for s in item.series])
+        for path in map(normal_path, item.old_paths):
+            if len(path) > FormerAddress._meta.get_field("path").max_length:
+                self.report.warn(item.slug, f"its old address {path[:80]}… is too long to keep")
+                continue
             FormerAddress.objects.update_or_create(
-                path=normal_path(path), defaults={"post": post, "tag": None, "series": None}
+                path=path, defaults={"post": post, "tag": None, "series": None}
             )
-        self.report.addresses += len(item.old_paths)
+            self.report.addresses += 1
         ImportedPost.objects.update_or_create(
             source=item.source,
             source_id=item.source_id,
@@ -135,6 +200,13 @@ class Writer:
         self.report.posts[item.status] += 1
         self.report.created += created
         self.report.updated += not created
+
+    def fitted(self, item, what, text, length):
+        """The text cut to the length a field holds, saying so when it had to be."""
+        if len(text) <= length:
+            return text
+        self.report.warn(item.slug, f"its {what} is longer than {length} characters: shortened")
+        return text[: length - 1] + "…"
 
     def link_for(self, href, item):
         """`post:slug` for a link to another post of the export; other links on the old site
@@ -147,11 +219,14 @@ class Writer:
             return None
         if href.startswith("#") or parts.scheme == "mailto":
             return href
-        ours = not parts.netloc or (parts.hostname or "") == (self.site.hostname or "")
-        if not ours:
+        if parts.netloc and host(parts.hostname) != host(self.site.hostname):
             return href
         path = normal_path(parts.path + (f"?{parts.query}" if parts.query else ""))
-        if slug := self.paths.get(path) or self.paths.get(normal_path(parts.path)):
+        slug = self.paths.get(path) or self.paths.get(normal_path(parts.path))
+        if slug is None and "\x00" not in path:  # a post brought in by an earlier import
+            earlier = FormerAddress.objects.filter(path__in={path, normal_path(parts.path)})
+            slug = earlier.exclude(post=None).values_list("post__slug", flat=True).first()
+        if slug:
             self.report.links_rewritten += 1
             self.warn_of_link_to_later(item, slug)
             return f"post:{slug}" + (f"#{parts.fragment}" if parts.fragment else "")
@@ -170,10 +245,11 @@ class Writer:
             if message not in self.report.warnings.get(item.slug, []):
                 self.report.warn(item.slug, message)
 
-    def image_for(self, src, item, images):
+    def image_for(self, src, item, images, alt_here=""):
         """(`image:ID`, alt text) for an image found in the uploads folder, else its absolute
-        address on the old site, listed as missing."""
-        alt = item.images.get(src, "")
+        address on the old site, listed as missing. The alt text is the library's, else the
+        one the post gives it."""
+        alt = item.images.get(src) or alt_here
         if not src:
             return "", alt
         url = urljoin(self.export.site_url + "/", src)
@@ -187,10 +263,12 @@ class Writer:
             return url, alt
         if (known := self.files.get(path)) is not None:  # a sized copy of one brought in
             images[url] = self.images[url] = known
+            self.added.append((self.images, url))
             return (f"image:{known}" if known else url), alt
         self.report.images_imported += 1
         if self.dry_run:
             self.files[path] = 0
+            self.added.append((self.files, path))
             return url, alt
         with path.open("rb") as file:
             upload = File(file, name=path.name)
@@ -198,6 +276,8 @@ class Writer:
             image = Image(alt_text=(alt or item.title or path.stem)[:300])
             image.file.save(path.name, upload, save=True)
         self.images[url] = images[url] = self.files[path] = image.pk
+        self.added += [(self.images, url), (self.files, path)]
+        self.saved.append(image.file)
         return f"image:{image.pk}", alt
 
     def uploaded_file(self, url):

@@ -1,11 +1,13 @@
 """The post admin page's Links section: the posts linking to it, its broken links, and its
 addresses on the platform it was brought in from (the import writes them; each leads to the
-post with one redirect)."""
+post with one redirect); and the list of every old address, of tags and series too."""
 
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
+
+from posts.former_addresses import FormerAddress
 
 
 @admin.display(description="Linked from")
@@ -43,3 +45,33 @@ def former_address_list(post):
         return "None."
     paths = post.former_addresses.order_by("path").values_list("path", flat=True)
     return format_html_join(mark_safe("<br>"), "<code>{}</code>", ((p,) for p in paths)) or "None."
+
+
+@admin.register(FormerAddress)
+class FormerAddressAdmin(admin.ModelAdmin):
+    """Every old address an import kept, of posts, tags and series alike: editors may correct
+    where one leads, or delete it."""
+
+    list_display = ["path", "leads_to"]
+    list_filter = [
+        ("post", admin.EmptyFieldListFilter),
+        ("tag", admin.EmptyFieldListFilter),
+        ("series", admin.EmptyFieldListFilter),
+    ]
+    search_fields = ["path"]
+    fields = ["path", "post", "tag", "series"]
+    raw_id_fields = ["post", "tag", "series"]
+    list_select_related = ["post", "tag", "series"]
+
+    @admin.display(description="leads to")
+    def leads_to(self, address):
+        kind, target = next(
+            (kind, target)
+            for kind, target in (
+                ("post", address.post),
+                ("tag", address.tag),
+                ("series", address.series),
+            )
+            if target is not None
+        )
+        return f"{kind}: {target}"

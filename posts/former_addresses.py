@@ -96,19 +96,26 @@ def normal_path(path):
 
 
 def old_addresses(request):
-    """The kept paths this request could be asking for."""
-    if request.path_info == "/":
-        post_id = request.GET.get(POST_ID_PARAMETER, "")
-        return [f"/?{POST_ID_PARAMETER}={post_id}"] if post_id.isdigit() else []
+    """The kept paths this request could be asking for: with WordPress's `?p=ID` (at the
+    site's root, a subfolder or index.php), and without."""
     path = normal_path(request.path_info)
-    # No kept path holds a NUL (from %00), which PostgreSQL refuses even to compare with.
-    return [path] if "\x00" not in path else []
+    if "\x00" in path:  # from %00: no kept path holds one, and PostgreSQL refuses to compare
+        return []
+    post_id = request.GET.get(POST_ID_PARAMETER, "")
+    asked = [f"{path}?{POST_ID_PARAMETER}={post_id}"] if post_id.isdigit() else []
+    return asked if path == "/" else [*asked, path]
+
+
+def old_feed(path):
+    """Whether the path is where an old site's feed was (at its root or in a subfolder)."""
+    return any(path.endswith(feed) for feed in OLD_FEED_PATHS)
 
 
 class FormerAddressFallbackMiddleware:
     """One 301 from an old address to its target's current one, where gutbrain answers 404
-    (and for WordPress's `/?p=ID`, which reaches the home page). Redirects are not kept by
-    the page cache, and pass back through the security middleware like every answer."""
+    (and for WordPress's `/?p=ID`, which reaches the home page). An old feed address leads to
+    the site's feed, before any post that had the same name. Redirects are not kept by the
+    page cache, and pass back through the security middleware like every answer."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -122,17 +129,16 @@ class FormerAddressFallbackMiddleware:
         response = self.get_response(request)
         if response.status_code != 404:
             return response
-        if redirect := self.redirect(request):
-            return redirect
-        if normal_path(request.path_info) in OLD_FEED_PATHS:
+        if old_feed(normal_path(request.path_info)):
             return HttpResponsePermanentRedirect(reverse("posts:feed_rss"))
-        return response
+        return self.redirect(request) or response
 
     @staticmethod
     def redirect(request):
         found = (
             FormerAddress.objects.select_related("post", "tag", "series")
             .filter(path__in=old_addresses(request))
+            .order_by("-path")  # the one with `?p=` first
             .first()
         )
         if found is not None and (target := found.get_absolute_url()):

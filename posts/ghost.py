@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
-from posts.ghost_content import lexical_to_html, mobiledoc_to_html
+from posts.ghost_content import lexical_to_html, markdown_to_html, mobiledoc_to_html
 from posts.moving_in import Export, Incoming
 
 PLACEHOLDER = "__GHOST_URL__"
@@ -148,7 +148,11 @@ class _Reader:
         self.site_url = site_url
         self.prefix = urlsplit(site_url).path.rstrip("/")
         self.posts = [p for p in _rows(data, "posts") if not _is_page(p)]
-        self.pages = len(_rows(data, "posts")) - len(self.posts)
+        self.pages = [
+            f"{p.get('title') or '(untitled)'} ({self.prefix}/{p.get('slug') or ''}/)"
+            for p in _rows(data, "posts")
+            if _is_page(p)
+        ]
         self.users = {str(u.get("id")): u for u in _rows(data, "users")}
         self.tags = {str(t.get("id")): t for t in _rows(data, "tags")}
         self.authors_of = self._links(data, "posts_authors", "author_id")
@@ -193,6 +197,8 @@ class _Reader:
                 html, problems = convert(post[field])
                 warnings.extend(problems)
                 return html
+        if isinstance(post.get("markdown"), str) and post["markdown"].strip():  # Ghost 0.x
+            return markdown_to_html(post["markdown"])
         warnings.append("it has no content")
         return ""
 
@@ -214,6 +220,15 @@ class _Reader:
             warnings.append(f"its status '{status}' is unknown, so it comes in as a draft")
         return "draft"
 
+    @staticmethod
+    def _published_at(post, warnings):
+        moment = _when(post.get("published_at"))
+        if moment is None and post.get("published_at") not in (None, ""):
+            warnings.append(f"its date {post['published_at']!r} cannot be read")
+        if moment is None and post.get("status") in ("published", "scheduled"):
+            warnings.append("it has no date it went public: it goes public when imported")
+        return moment
+
     def incoming(self, post):
         warnings = []
         slug = str(post.get("slug") or "")
@@ -229,7 +244,7 @@ class _Reader:
             slug=slug,
             author=self._authors(post, warnings),
             status=self._status(post, warnings),
-            published_at=_when(post.get("published_at")),
+            published_at=self._published_at(post, warnings),
             modified_at=_when(post.get("updated_at")),
             summary=str(post.get("custom_excerpt") or ""),
             html=html,
@@ -255,6 +270,7 @@ def read_ghost(path, *, site_url=""):
         site_url=site_url,
         posts=_Posts(reader),
         tag_paths=reader.tag_paths(),
-        skipped=Counter({"pages": reader.pages} if reader.pages else {}),
+        skipped=Counter({"pages": len(reader.pages)} if reader.pages else {}),
+        pages=reader.pages,
         warnings=[warning] if warning else [],
     )

@@ -26,7 +26,7 @@ _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _SILENT_CARDS = {"paywall", "email", "email-cta", "signup"}
 
 
-def _markdown(text):
+def markdown_to_html(text):
     return markdown.markdown(text or "", extensions=["extra"])
 
 
@@ -70,7 +70,7 @@ def _card(name, payload, warnings):
             payload.get("caption") or "",
         )
     if name in ("markdown", "card-markdown"):
-        return _markdown(payload.get("markdown"))
+        return markdown_to_html(payload.get("markdown"))
     if name == "html":
         return payload.get("html") or ""
     if name in ("code", "codeblock"):

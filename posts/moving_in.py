@@ -46,10 +46,11 @@ class Export:
 
     source: str
     site_url: str  # the old site's address: links to it are links to its posts
-    posts: Iterable[Incoming]
+    posts: Iterable[Incoming]  # read twice: a list, or an object that reads them afresh
     tag_paths: dict[str, str] = field(default_factory=dict)  # old path: tag name
     series_paths: dict[str, str] = field(default_factory=dict)  # old path: series title
     skipped: Counter = field(default_factory=Counter)  # "pages", "comments", "trash"…
+    pages: list[str] = field(default_factory=list)  # each page skipped: "title (address)"
     warnings: list[str] = field(default_factory=list)
 
 
@@ -71,6 +72,7 @@ class Report:
     links_rewritten: int = 0
     shortcodes: Counter = field(default_factory=Counter)
     skipped: Counter = field(default_factory=Counter)  # pages, comments, trash…
+    pages: list = field(default_factory=list)  # the pages skipped, by title and address
     addresses: int = 0  # old addresses that now redirect
     warnings: dict = field(default_factory=dict)  # post slug ("" for the export): [warning]
 
@@ -96,8 +98,12 @@ class Report:
             lines.append(f"Shortcodes left as text: {left}.")
         if self.skipped:
             lines.append(
-                "Skipped: " + ", ".join(f"{n} {what}" for what, n in sorted(self.skipped.items()))
+                "Skipped: "
+                + ", ".join(f"{n} {what}" for what, n in sorted((+self.skipped).items()))
             )
+        if self.pages:
+            lines.append("Pages skipped (gutbrain keeps posts; copy any you need by hand):")
+            lines += [f"  {page}" for page in self.pages]
         for where, messages in self.warnings.items():
             lines += [f"Warning ({where or 'export'}): {message}" for message in messages]
         return lines
@@ -109,13 +115,12 @@ def bring_in(export, *, media=None, overwrite=False, dry_run=False):
     one edited here since is left alone unless `overwrite`. A post that cannot be written is
     reported and the rest go on."""
     report = Report(source=export.source, dry_run=dry_run)
-    # The text of the posts alone is kept: links between them need every post's addresses.
-    incoming = list(export.posts)
     report.skipped.update(export.skipped)
+    report.pages = list(export.pages)
     for message in export.warnings:
         report.warn("", message)
     with effects.importing(), transaction.atomic():
-        Writer(export, incoming, report, media=media, overwrite=overwrite, dry_run=dry_run).run()
+        Writer(export, report, media=media, overwrite=overwrite, dry_run=dry_run).run()
         if dry_run:
             transaction.set_rollback(True)
     if dry_run:

@@ -52,6 +52,10 @@ class Survey:
     authors: dict = field(default_factory=dict)  # login: display name
     categories: dict = field(default_factory=dict)  # nicename: (name, parent nicename)
     attachments: dict = field(default_factory=dict)  # id: (url, alt text, parent id)
+    children: dict = field(default_factory=dict)  # post id: {attachment id: url}
+    blocks: dict = field(default_factory=dict)  # reusable block id: its content
+    described: dict = field(default_factory=dict)  # attachment URL: alt text or title
+    pages: list = field(default_factory=list)  # "title (its address)"
     slugs: dict = field(default_factory=dict)  # post id: unique slug
     skipped: Counter = field(default_factory=Counter)
     warnings: list = field(default_factory=list)
@@ -147,13 +151,22 @@ def survey(path):
             values, meta, comments = fields(element)
             kind, post_id = values.get("wp:post_type"), values.get("wp:post_id", "")
             found.skipped["comments"] += comments
+            status = values.get("wp:status")
             if kind == "attachment":
                 url = values.get("wp:attachment_url", "")
                 alt = meta.get("_wp_attachment_image_alt") or values.get("title", "")
-                found.attachments[post_id] = (url, alt, values.get("wp:post_parent", "0"))
-            elif kind == "page":
+                parent = values.get("wp:post_parent", "0")
+                found.attachments[post_id] = (url, alt, parent)
+                found.children.setdefault(parent, {})[post_id] = url
+            elif kind == "wp_block":
+                found.blocks[post_id] = values.get("content:encoded", "")
+            elif kind == "page" and status not in ("trash", "auto-draft"):
                 found.skipped["pages"] += 1
-            elif kind == "post" and values.get("wp:status") != "trash":
+                where = urlsplit(values.get("link", "")).path or f"?page_id={post_id}"
+                found.pages.append(f"{values.get('title', '').strip() or '(untitled)'} ({where})")
+            elif kind == "post" and status == "auto-draft":
+                found.skipped["empty drafts"] += 1
+            elif kind == "post" and status != "trash" and post_id not in found.slugs:
                 slug = slug_of(values) or f"post-{post_id}"
                 if slug in taken:
                     unique = next(
@@ -166,11 +179,14 @@ def survey(path):
                     slug = unique
                 taken.add(slug)
                 found.slugs[post_id] = slug
-            elif kind == "post":
+            elif kind == "post" and status == "trash":
                 found.skipped["trash"] += 1
-            elif kind not in ("nav_menu_item", "revision", "wp_block", "wp_navigation"):
+            elif kind == "post":
+                pass  # a second item with one id: posts.bringing_in says so and leaves it out
+            elif kind not in ("page", "nav_menu_item", "revision", "wp_navigation"):
                 found.skipped[f"{kind}s"] += 1
             element.clear()
+    found.described = {url: alt for url, alt, _ in found.attachments.values() if url}
     if found.version not in WXR_VERSIONS:
         warnings.insert(
             0,
@@ -207,10 +223,11 @@ def read(path, categories_as="tags"):
     return Export(
         source="wordpress",
         site_url=found.site_url,
-        posts=posts(path, found, categories_as, base, tag_paths),
+        posts=Posts(path, found, categories_as, base, tag_paths),
         tag_paths=tag_paths,
         series_paths=series_paths,
         skipped=found.skipped,
+        pages=found.pages,
         warnings=found.warnings,
     )
 
@@ -224,19 +241,38 @@ def category_path(found, nicename):
     return "/".join(path)
 
 
-def posts(path, found, categories_as, base, tag_paths):
-    for element, key in elements(path, []):
-        if key == "item":
-            values, meta, _ = fields(element)
-            element.clear()
-            if values.get("wp:post_type") == "post" and values.get("wp:post_id") in found.slugs:
-                yield incoming(values, meta, found, categories_as, base, tag_paths)
+@dataclass
+class Posts:
+    """The export's posts, read from the file afresh on each pass."""
+
+    path: str
+    found: Survey
+    categories_as: str
+    base: str
+    tag_paths: dict
+
+    def __iter__(self):
+        for element, key in elements(self.path, []):
+            if key == "item":
+                values, meta, _ = fields(element)
+                element.clear()
+                if (
+                    values.get("wp:post_type") == "post"
+                    and values.get("wp:post_id") in self.found.slugs
+                ):
+                    yield incoming(
+                        values, meta, self.found, self.categories_as, self.base, self.tag_paths
+                    )
 
 
 def incoming(values, meta, found, categories_as, base, tag_paths):
     post_id = values.get("wp:post_id", "")
     slug, warnings = found.slugs[post_id], []
     status = STATUSES.get(values.get("wp:status", ""), "draft")
+    if values.get("wp:status", "") not in STATUSES:
+        warnings.append(
+            f"its status {values.get('wp:status', '')!r} is unknown: brought in as a draft"
+        )
     if values.get("wp:post_password"):
         status = "draft"
         warnings.append("protected by a password there: brought in as a draft")
@@ -258,9 +294,7 @@ def incoming(values, meta, found, categories_as, base, tag_paths):
     for nicename, text in values.get("post_tag", []):
         tags.append(text or nicename)
         tag_paths[f"{base}/tag/{nicename}/"] = text or nicename
-    own_images = {i: url for i, (url, _, parent) in found.attachments.items() if parent == post_id}
-    all_images = {i: url for i, (url, _, _) in found.attachments.items()}
-    content = as_html(values.get("content:encoded", ""), own_images, all_images)
+    content = as_html(values.get("content:encoded", ""), post_id, found)
     warnings += content.warnings
     if content.shortcodes:
         left = ", ".join(f"[{s}]" for s in content.shortcodes)
@@ -294,7 +328,8 @@ def old_paths(values, found, base, slug, date, categories):
     # A name in another script is in its old addresses, though not in its new one.
     if not (named := unquote(values.get("wp:post_name", "")).strip()).isascii():
         slug = named
-    paths = [f"{base}/?p={post_id}", f"{base}/{slug}/", f"{base}/archives/{post_id}/"]
+    paths = [f"{base}/?p={post_id}", f"{base}/index.php?p={post_id}", f"{base}/{slug}/"]
+    paths.append(f"{base}/archives/{post_id}/")
     if link := values.get("link", ""):
         parts = urlsplit(link)
         paths.append(parts.path + (f"?{parts.query}" if parts.query else ""))
@@ -308,7 +343,7 @@ def old_paths(values, found, base, slug, date, categories):
 def image_descriptions(found, html, thumbnail):
     """Alt text (else title) of the attachments the text shows, by each URL it uses for them,
     sized copies (image-300x200.jpg) included."""
-    described = {url: alt for url, alt, _ in found.attachments.values() if url}
+    described = found.described
     images = {}
     for url in [*re.findall(r'<img\b[^>]*\bsrc="([^"]+)"', html), thumbnail]:
         original = SIZED_COPY.sub("", url)

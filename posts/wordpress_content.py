@@ -6,6 +6,8 @@ import html
 import re
 from dataclasses import dataclass, field
 
+# A reusable block, kept apart in the export and shown where a post refers to it.
+REUSABLE_BLOCK = re.compile(r"<!--\s*wp:block\s*\{[^}]*\"ref\"\s*:\s*(\d+)[^}]*\}\s*/-->")
 BLOCK_COMMENT = re.compile(r"<!--\s*/?wp:.*?-->\n?", re.DOTALL)
 CAPTION = re.compile(r"\[(caption|wp_caption)([^\]]*)\](.*?)\[/\1\]", re.DOTALL | re.IGNORECASE)
 CODE = re.compile(r"\[(code|sourcecode)([^\]]*)\](.*?)\[/\1\]", re.DOTALL | re.IGNORECASE)
@@ -18,6 +20,7 @@ ATTRIBUTE = re.compile(r'([\w-]+)\s*=\s*(?:"([^"]*)"|\'([^\']*)\'|(\S+))')
 IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
 TAG = re.compile(r"<[^>]+>")
 PRE = re.compile(r"<pre\b.*?</pre>", re.DOTALL | re.IGNORECASE)
+INLINE_CODE = re.compile(r"<code\b.*?</code>", re.DOTALL | re.IGNORECASE)
 # What wpautop leaves unwrapped: a chunk that starts with one of these is a block already.
 BLOCK_START = re.compile(
     r"\s*(?:\x00|<(?:p|div|h[1-6]|ul|ol|li|dl|pre|blockquote|figure|figcaption|table|thead|tbody|tr"
@@ -38,18 +41,33 @@ def attributes(text):
     return {m[1].lower(): m[2] or m[3] or m[4] or "" for m in ATTRIBUTE.finditer(text)}
 
 
-def as_html(content, own_images, all_images):
-    """`own_images` and `all_images` (attachment id: URL): what `[gallery]` shows without
-    ids (the post's own attachments), and with them."""
-    text = BLOCK_COMMENT.sub("", content)
+def as_html(content, post_id, found):
+    """The content of the post `post_id`; `found` (a posts.wordpress.Survey) has the
+    attachments `[gallery]` shows (the post's own, when it names no ids) and reusable blocks."""
     result = Content(html="")
+    text = reusable_blocks(content, found.blocks, result)
+    text = BLOCK_COMMENT.sub("", text)
     text = CODE.sub(code_block, text)
     text = CAPTION.sub(figure, text)
-    text = GALLERY.sub(lambda match: gallery(match, own_images, all_images, result), text)
+    text = GALLERY.sub(lambda match: gallery(match, post_id, found, result), text)
     text = EMBED.sub(embed, text)
-    result.shortcodes = sorted({m[1].lower() for m in SHORTCODE.finditer(TAG.sub("", text))})
+    prose = TAG.sub("", INLINE_CODE.sub("", PRE.sub("", text)))  # code shows brackets as they are
+    result.shortcodes = sorted({m[1].lower() for m in SHORTCODE.finditer(prose)})
     result.html = wpautop(text)
     return result
+
+
+def reusable_blocks(text, blocks, result, depth=0):
+    def block(match):
+        if match[1] not in blocks:
+            result.warnings.append(
+                f"a reusable block (id {match[1]}) not in the export was left out"
+            )
+            return ""
+        # A block may hold blocks of its own; a loop of them ends here.
+        return reusable_blocks(blocks[match[1]], blocks, result, depth + 1) if depth < 5 else ""
+
+    return REUSABLE_BLOCK.sub(block, text)
 
 
 def embed(match):
@@ -77,9 +95,12 @@ def figure(match):
     return f"\n\n<figure>{image[0]}<figcaption>{caption}</figcaption></figure>\n\n"
 
 
-def gallery(match, own_images, all_images, result):
+def gallery(match, post_id, found, result):
     ids = [i.strip() for i in attributes(match[1]).get("ids", "").split(",") if i.strip()]
-    urls = [all_images[i] for i in ids if i in all_images] if ids else list(own_images.values())
+    if ids:
+        urls = [found.attachments[i][0] for i in ids if i in found.attachments]
+    else:
+        urls = list(found.children.get(post_id, {}).values())
     if not urls:
         result.warnings.append("a [gallery] whose images are not in the export was left out")
         return ""

@@ -2,6 +2,7 @@
 tag or series is now, and never stand in the way of gutbrain's own addresses."""
 
 import pytest
+from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from posts.former_addresses import FormerAddress
@@ -92,3 +93,34 @@ def test_the_post_admin_lists_its_old_addresses(admin_client, post):
     response = admin_client.get(reverse("admin:posts_post_change", args=[post.pk]))
     assert response.status_code == 200
     assert "/2019/05/12/vagus-nerve/" in response.content.decode()
+
+
+def staff_client(client, django_user_model, group):
+    user = django_user_model.objects.create_user(group.lower(), password="pw", is_staff=True)
+    user.groups.add(Group.objects.get(name=group))
+    client.force_login(user)
+    return client
+
+
+def test_editors_see_every_old_address_and_correct_where_one_leads(
+    client, django_user_model, post, make_post
+):
+    FormerAddress.objects.create(path="/tag/nerves/", tag=post.tags.get())
+    editor = staff_client(client, django_user_model, "Editor")
+    listing = editor.get(reverse("admin:posts_formeraddress_changelist")).content.decode()
+    assert "/tag/nerves/" in listing and "tag: Nerves" in listing
+    assert "/?p=42" in listing and "post: The vagus nerve" in listing
+    other = make_post(title="Elsewhere", slug="elsewhere")
+    address = FormerAddress.objects.get(path="/?p=42")
+    change = reverse("admin:posts_formeraddress_change", args=[address.pk])
+    both = editor.post(change, {"path": "/?p=42", "post": other.pk, "tag": post.tags.get().pk})
+    assert both.status_code == 200 and "errornote" in both.content.decode()
+    assert FormerAddress.objects.get(pk=address.pk).post == post  # nothing half-changed
+    editor.post(change, {"path": "/?p=42", "post": other.pk})
+    assert client.get("/?p=42")["Location"] == "/posts/elsewhere/"
+
+
+def test_authors_do_not_see_old_addresses(client, django_user_model, post):
+    author = staff_client(client, django_user_model, "Author")
+    assert author.get(reverse("admin:posts_formeraddress_changelist")).status_code == 403
+    assert "Former addresses" not in author.get(reverse("admin:index")).content.decode()
