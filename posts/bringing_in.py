@@ -9,11 +9,13 @@ from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
 from django.db.models import Q
 from django.utils.text import slugify
+from django.utils.timezone import now
 from taggit.models import Tag
 
 from posts.former_addresses import FormerAddress, ImportedPost, normal_path
@@ -28,6 +30,7 @@ SIZED_COPY = re.compile(r"-\d+x\d+(?=\.\w+$)")
 LINK_SCHEMES = ("http", "https", "mailto", "")
 # How a reader words the warning listing the shortcodes it left in the text: they are counted.
 SHORTCODES_LEFT = "shortcodes left as text: "
+MAX_PATH = FormerAddress._meta.get_field("path").max_length
 STATUSES = {"published": Post.Status.PUBLISHED, "scheduled": Post.Status.PUBLISHED}
 
 
@@ -70,6 +73,7 @@ class Writer:
         self.added = []  # (cache, key) for each image the post being written brought in
         self.saved = []  # and the files it stored
         self.slugs = {}  # source id: the slug here
+        self.taken = set()  # and the slugs given, to find one taken in a step
         self.paths = {}  # old path: slug here
         self.scheduled = {}  # slug here: the scheduled post's outline
         self.left_out = set()  # positions of items without an id of their own
@@ -92,10 +96,15 @@ class Writer:
     def outline(self):
         outlines, seen = [], set()
         for position, item in enumerate(self.export.posts):
-            if not item.source_id or item.source_id in seen or len(item.source_id) > 100:
+            why = (
+                "it has no id" if not item.source_id
+                else "another post in the export has its id" if item.source_id in seen
+                else "its id is longer than 100 characters" if len(item.source_id) > 100
+                else ""
+            )  # fmt: skip
+            if why:
                 self.left_out.add(position)
-                why = "another post in the export has its id" if item.source_id else "it has no id"
-                self.report.warn(item.slug, f"not imported: {why} {item.source_id!r}")
+                self.report.warn(item.slug, f"not imported: {why} {item.source_id[:100]!r}")
                 continue
             seen.add(item.source_id)
             outlines.append(Outline.of(item))
@@ -126,14 +135,17 @@ class Writer:
                 file.storage.delete(file.name)
 
     def slug_for(self, item):
+        self.taken.add(slug := self.unique_slug(item))
+        return slug
+
+    def unique_slug(self, item):
         """Its slug here: kept for a post brought in before (it may have been renamed), else
         the export's, made unique among this site's posts and their former addresses."""
         if row := self.imported.get(item.source_id):
             return row.post.slug
         base = slugify(item.slug)[:190] or slugify(f"post-{item.source_id}")
-        taken = set(self.slugs.values())  # slugs given so far
         slug, number = base, 1
-        while slug in taken or self.slug_taken(slug):
+        while slug in self.taken or self.slug_taken(slug):
             number += 1
             slug = f"{base}-{number}"
         if slug != base:
@@ -176,22 +188,24 @@ class Writer:
         if item.feature_image:
             image = self.image_for(item.feature_image, item, images)[0]
             post.feature_image_id = int(image[6:]) if image.startswith("image:") else None
+            if post.feature_image_id is None:
+                self.report.warn(item.slug, "its feature image is not in the uploads folder")
+        if post.pk is None:  # when it last changed there: feeds' and the page's updated date
+            changed = item.modified_at or item.published_at
+            post.content_changed_at = max(
+                filter(None, [changed, item.published_at]), default=now()
+            )
         # Links are resolved once all posts are written: the text is not checked here.
         post.clean_fields(exclude=["body", "slug", "feature_image", "author"])
         created = post.pk is None
         post.save()
-        tags = list(dict.fromkeys(self.fitted(item, "tag", tag, 100) for tag in item.tags))
+        # A tag's address gets a number when taken: its name leaves room for one.
+        tags = list(dict.fromkeys(self.fitted(item, "tag", tag, 95) for tag in item.tags))
         post.tags.set(tags)
         self.report.tags.update(tags)
         self.place_in_series(post, [self.fitted(item, "series", s, 200) for s in item.series])
-        for path in map(normal_path, item.old_paths):
-            if len(path) > FormerAddress._meta.get_field("path").max_length:
-                self.report.warn(item.slug, f"its old address {path[:80]}… is too long to keep")
-                continue
-            FormerAddress.objects.update_or_create(
-                path=path, defaults={"post": post, "tag": None, "series": None}
-            )
-            self.report.addresses += 1
+        for path in item.old_paths:
+            self.keep_address(path, slug=item.slug, post=post)
         ImportedPost.objects.update_or_create(
             source=item.source,
             source_id=item.source_id,
@@ -250,6 +264,11 @@ class Writer:
         address on the old site, listed as missing. The alt text is the library's, else the
         one the post gives it."""
         alt = item.images.get(src) or alt_here
+        if src.startswith("data:"):
+            self.report.warn(
+                item.slug, "an image pasted into the text (a data: address) was left out"
+            )
+            return "", alt
         if not src:
             return "", alt
         url = urljoin(self.export.site_url + "/", src)
@@ -258,8 +277,7 @@ class Writer:
             return f"image:{self.images[url]}", alt
         path = self.uploaded_file(url)
         if path is None:
-            if url not in self.report.images_missing:
-                self.report.images_missing.append(url)
+            self.report.images_missing.setdefault(url)
             return url, alt
         if (known := self.files.get(path)) is not None:  # a sized copy of one brought in
             images[url] = self.images[url] = known
@@ -273,8 +291,9 @@ class Writer:
         with path.open("rb") as file:
             upload = File(file, name=path.name)
             validate_image_file(upload)
-            image = Image(alt_text=(alt or item.title or path.stem)[:300])
-            image.file.save(path.name, upload, save=True)
+            # Saved as an upload is, so that where and with what it was taken is left behind.
+            image = Image(alt_text=(alt or item.title or path.stem)[:300], file=upload)
+            image.save()
         self.images[url] = images[url] = self.files[path] = image.pk
         self.added += [(self.images, url), (self.files, path)]
         self.saved.append(image.file)
@@ -283,10 +302,16 @@ class Writer:
     def uploaded_file(self, url):
         """The file in the uploads folder that the URL serves (its full size, if the sized
         copy is missing), never anything outside the folder."""
-        path = urlsplit(url).path
-        prefix = next((prefix for prefix in UPLOADS if prefix in path), None)
-        if self.media is None or prefix is None:
+        parts = urlsplit(url)
+        prefix = next((prefix for prefix in UPLOADS if prefix in parts.path), None)
+        # Another site's uploads are not in this one's folder, whatever their path.
+        if (
+            self.media is None
+            or prefix is None
+            or host(parts.hostname) != host(self.site.hostname)
+        ):
             return None
+        path = parts.path
         relative = unquote(path.split(prefix, 1)[1])
         for candidate in (relative, SIZED_COPY.sub("", relative)):
             found = (self.media / candidate).resolve()
@@ -301,7 +326,8 @@ class Writer:
         return None
 
     def author(self, name):
-        """The user with that display name or full name, else a new one without a password."""
+        """The user whose author profile has that display name, or one an import made with
+        that name, else a new one without a password."""
         name = str(name or "").strip() or "Imported author"
         profile = AuthorProfile.objects.filter(display_name=name).select_related("user").first()
         if profile:
@@ -312,7 +338,10 @@ class Writer:
         matching = Q(first_name=first, last_name=last)
         if username:
             matching |= Q(username=username)
-        if found := User.objects.filter(matching).first():
+        # Only a login made by an import, which has no password: an old site's "admin" is
+        # not this site's administrator.
+        imported = User.objects.filter(matching, password__startswith=UNUSABLE_PASSWORD_PREFIX)
+        if found := imported.first():
             return found
         # A name in another script has no ASCII slug: each such author a login of their own.
         base, number = username or "imported-author", 1
@@ -349,14 +378,20 @@ class Writer:
 
     def old_addresses_of_tags_and_series(self):
         for path, name in self.export.tag_paths.items():
+            name = name if len(name) <= 95 else name[:94] + "…"  # as `write` shortened it
             if tag := Tag.objects.filter(name__iexact=name).first():
-                FormerAddress.objects.update_or_create(
-                    path=normal_path(path), defaults={"tag": tag, "post": None, "series": None}
-                )
-                self.report.addresses += 1
+                self.keep_address(path, tag=tag)
         for path, title in self.export.series_paths.items():
+            title = title if len(title) <= 200 else title[:199] + "…"
             if series := Series.objects.filter(title=title).first():
-                FormerAddress.objects.update_or_create(
-                    path=normal_path(path), defaults={"series": series, "post": None, "tag": None}
-                )
-                self.report.addresses += 1
+                self.keep_address(path, series=series)
+
+    def keep_address(self, path, *, slug="", **target):
+        """Keep an old address for what it leads to now (one of post, tag or series)."""
+        path = normal_path(path)
+        if len(path) > MAX_PATH:
+            self.report.warn(slug, f"the old address {path[:80]}… is too long to keep")
+            return
+        leads_to = {"post": None, "tag": None, "series": None, **target}
+        FormerAddress.objects.update_or_create(path=path, defaults=leads_to)
+        self.report.addresses += 1

@@ -68,7 +68,7 @@ class Report:
     tags: set = field(default_factory=set)
     series: set = field(default_factory=set)
     images_imported: int = 0
-    images_missing: list = field(default_factory=list)  # URLs left pointing at the old site
+    images_missing: dict = field(default_factory=dict)  # URLs left at the old site: None
     links_rewritten: int = 0
     shortcodes: Counter = field(default_factory=Counter)
     skipped: Counter = field(default_factory=Counter)  # pages, comments, trash…

@@ -13,6 +13,7 @@ from collections import Counter
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from html import unescape  # titles and names are kept with entities: `Food &amp; Drink`
 from urllib.parse import unquote, urlsplit
 from xml.etree.ElementTree import ParseError
 
@@ -86,7 +87,7 @@ def fields(item):
             comments += 1
         elif key == "category":
             kind, nicename = child.get("domain"), unquote(child.get("nicename") or "")
-            values.setdefault(kind, []).append((nicename, (child.text or "").strip()))
+            values.setdefault(kind, []).append((nicename, unescape(child.text or "").strip()))
         else:
             values[key] = child.text or ""
     return values, meta, comments
@@ -139,12 +140,12 @@ def survey(path):
         elif key == "wp:author":
             parts = {name(c.tag): (c.text or "").strip() for c in element}
             login = parts.get("wp:author_login", "")
-            found.authors[login] = parts.get("wp:author_display_name") or login
+            found.authors[login] = unescape(parts.get("wp:author_display_name", "")) or login
         elif key == "wp:category":
             parts = {name(c.tag): (c.text or "").strip() for c in element}
             nicename = unquote(parts.get("wp:category_nicename", ""))
             found.categories[nicename] = (
-                parts.get("wp:cat_name") or nicename,
+                unescape(parts.get("wp:cat_name", "")) or nicename,
                 unquote(parts.get("wp:category_parent", "")),
             )
         elif key == "item":
@@ -258,6 +259,7 @@ class Posts:
                 element.clear()
                 if (
                     values.get("wp:post_type") == "post"
+                    and values.get("wp:status") not in ("trash", "auto-draft")
                     and values.get("wp:post_id") in self.found.slugs
                 ):
                     yield incoming(
@@ -299,12 +301,12 @@ def incoming(values, meta, found, categories_as, base, tag_paths):
     if content.shortcodes:
         left = ", ".join(f"[{s}]" for s in content.shortcodes)
         warnings.append(f"{SHORTCODES_LEFT}{left}")
-    excerpt = " ".join(strip_tags(values.get("excerpt:encoded", "")).split())
+    excerpt = " ".join(unescape(strip_tags(values.get("excerpt:encoded", ""))).split())
     thumbnail = found.attachments.get(meta.get("_thumbnail_id", ""), ("", "", ""))[0]
     return Incoming(
         source="wordpress",
         source_id=post_id,
-        title=values.get("title", "").strip(),
+        title=unescape(values.get("title", "")).strip(),
         slug=slug,
         author=found.authors.get(values.get("dc:creator", ""), values.get("dc:creator", "")),
         status=status,

@@ -21,13 +21,19 @@ IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
 TAG = re.compile(r"<[^>]+>")
 PRE = re.compile(r"<pre\b.*?</pre>", re.DOTALL | re.IGNORECASE)
 INLINE_CODE = re.compile(r"<code\b.*?</code>", re.DOTALL | re.IGNORECASE)
-# What wpautop leaves unwrapped: a chunk that starts with one of these is a block already.
-BLOCK_START = re.compile(
-    r"\s*(?:\x00|<(?:p|div|h[1-6]|ul|ol|li|dl|pre|blockquote|figure|figcaption|table|thead|tbody|tr"
-    r"|hr|section|article|aside|header|footer|address|form|iframe|script|style|math|video"
-    r"|audio|object)\b|<!--)",
-    re.IGNORECASE,
+# Block tags, as WordPress's wpautop knows them: it sets each apart from the text around it,
+# and a chunk that starts with one is a block already, not a paragraph.
+BLOCKS = (
+    r"(?:table|thead|tfoot|caption|col|colgroup|tbody|tr|td|th|div|dl|dd|dt|ul|ol|li|pre"
+    r"|form|map|area|blockquote|address|math|style|p|h[1-6]|hr|fieldset|legend|section"
+    r"|article|aside|hgroup|header|footer|nav|figure|figcaption|details|menu|summary|iframe"
+    r"|script|video|audio|object)"
 )
+BLOCK_OPENING = re.compile(rf"(<{BLOCKS}[\s/>])", re.IGNORECASE)
+BLOCK_CLOSING = re.compile(rf"(</{BLOCKS}>)", re.IGNORECASE)
+BLOCK_START = re.compile(rf"\s*(?:\x00|</?{BLOCKS}\b|<!--)", re.IGNORECASE)
+# Code, set aside while shortcodes are expanded: a tutorial shows `[gallery]` as it is.
+SET_ASIDE = re.compile(r"\x01(\d+)\x01")
 
 
 @dataclass
@@ -47,12 +53,20 @@ def as_html(content, post_id, found):
     result = Content(html="")
     text = reusable_blocks(content, found.blocks, result)
     text = BLOCK_COMMENT.sub("", text)
-    text = CODE.sub(code_block, text)
+    code = []
+
+    def set_aside(match):
+        code.append(match[0])
+        return f"\x01{len(code) - 1}\x01"
+
+    text = INLINE_CODE.sub(set_aside, PRE.sub(set_aside, text))
+    text = PRE.sub(set_aside, CODE.sub(code_block, text))
     text = CAPTION.sub(figure, text)
     text = GALLERY.sub(lambda match: gallery(match, post_id, found, result), text)
     text = EMBED.sub(embed, text)
-    prose = TAG.sub("", INLINE_CODE.sub("", PRE.sub("", text)))  # code shows brackets as they are
-    result.shortcodes = sorted({m[1].lower() for m in SHORTCODE.finditer(prose)})
+    result.shortcodes = sorted({m[1].lower() for m in SHORTCODE.finditer(TAG.sub("", text))})
+    while SET_ASIDE.search(text):  # code set aside within code set aside comes back too
+        text = SET_ASIDE.sub(lambda match: code[int(match[1])], text)
     result.html = wpautop(text)
     return result
 
@@ -118,6 +132,7 @@ def wpautop(text):
 
     # Blank lines inside <pre> are the code's own.
     text = PRE.sub(keep, text.replace("\r\n", "\n"))
+    text = BLOCK_CLOSING.sub("\\1\n\n", BLOCK_OPENING.sub("\n\n\\1", text))
     chunks = []
     for chunk in re.split(r"\n\s*\n", text):
         if not chunk.strip():

@@ -82,7 +82,7 @@ def test_the_text_becomes_markdown_with_figures_code_and_paragraphs(imported):
     )
     assert "```python\ndef ratio(a, b):\n    return a < b\n\nprint(ratio(1, 2))\n```" in mood.body
     # Left as text, and escaped so that it stays text.
-    assert '\\[contact-form-7 id="9"] keeps its place.' in mood.body
+    assert '\\[contact-form-7 id="9"\\] keeps its place.' in mood.body
     assert "<figcaption>Bacteria under a microscope</figcaption>" in mood.body_html
     for unsafe in ("<script", "alert(", "onclick", "steal"):
         assert unsafe not in mood.body and unsafe not in mood.body_html
