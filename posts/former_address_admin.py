@@ -47,17 +47,27 @@ def former_address_list(post):
     return format_html_join(mark_safe("<br>"), "<code>{}</code>", ((p,) for p in paths)) or "None."
 
 
+class LeadsTo(admin.SimpleListFilter):
+    title = "leads to"
+    parameter_name = "leads_to"
+    KINDS = {"post": "a post", "tag": "a tag", "series": "a series"}
+
+    def lookups(self, request, model_admin):
+        return list(self.KINDS.items())
+
+    def queryset(self, request, queryset):
+        if self.value() in self.KINDS:
+            return queryset.filter(**{f"{self.value()}__isnull": False})
+        return queryset
+
+
 @admin.register(FormerAddress)
 class FormerAddressAdmin(admin.ModelAdmin):
     """Every old address an import kept, of posts, tags and series alike: editors may correct
     where one leads, or delete it."""
 
     list_display = ["path", "leads_to"]
-    list_filter = [
-        ("post", admin.EmptyFieldListFilter),
-        ("tag", admin.EmptyFieldListFilter),
-        ("series", admin.EmptyFieldListFilter),
-    ]
+    list_filter = [LeadsTo]
     search_fields = ["path"]
     fields = ["path", "post", "tag", "series"]
     raw_id_fields = ["post", "tag", "series"]

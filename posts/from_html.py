@@ -129,6 +129,10 @@ class Converter(MarkdownConverter):
             figures.append(f"\n\n*{self.escape(' '.join(words), set())}*\n\n")
         return "".join(figures)
 
+    def convert_figcaption(self, el, text, parent_tags):
+        """The caption of a figure of content (a table's, a quote's): set apart in italics."""
+        return f"\n\n*{text.strip()}*\n\n" if text.strip() else ""
+
     def figure(self, image, figure):
         src, alt = self.image_for(image.get("src") or "", image.get("alt") or "")
         if not src:

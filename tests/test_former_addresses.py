@@ -110,6 +110,9 @@ def test_editors_see_every_old_address_and_correct_where_one_leads(
     listing = editor.get(reverse("admin:posts_formeraddress_changelist")).content.decode()
     assert "/tag/nerves/" in listing and "tag: Nerves" in listing
     assert "/?p=42" in listing and "post: The vagus nerve" in listing
+    tags_only = reverse("admin:posts_formeraddress_changelist") + "?leads_to=tag"
+    listing = editor.get(tags_only).content.decode()
+    assert "/tag/nerves/" in listing and "/?p=42" not in listing
     other = make_post(title="Elsewhere", slug="elsewhere")
     address = FormerAddress.objects.get(path="/?p=42")
     change = reverse("admin:posts_formeraddress_change", args=[address.pk])

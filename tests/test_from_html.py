@@ -64,6 +64,7 @@ def test_a_figure_of_content_keeps_it():
     )
     html = shown(table)
     assert "<th>Strain</th>" in html and "<td>icon L. reuteri</td>" in html
+    assert html.endswith("<p><em>Counts</em></p>")
 
 
 def test_a_ghost_bookmark_is_a_link_and_a_gallery_is_captioned_once():
