@@ -96,7 +96,8 @@ def act():
         Post.objects.filter(pk__in=pending.surroundings).update(updated_at=now)
         Post.objects.filter(pk__in=pending.content).update(content_changed_at=now, updated_at=now)
         dependants = pending.dependants | linking_posts(pending.moved, pending.address_taken_over)
-        for post in Post.objects.filter(pk__in=dependants):
+        # One at a time, not all kept: after an import, every post may be here.
+        for post in Post.objects.filter(pk__in=dependants).iterator(chunk_size=200):
             post.rerender()
         search.index(pending.indexed | dependants | pending.surroundings | pending.content)
     retire_pages()

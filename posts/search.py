@@ -273,12 +273,16 @@ def highlighted(headline):
     return mark_safe(marked.replace(MATCH_START, "<mark>").replace(MATCH_END, "</mark>"))
 
 
-def index(post_ids):
+def index(post_ids, batch_size=500):
     """Bring the index up to date with these posts as readers see them: an entry for each that
-    exists, none for those that no longer do."""
+    exists, none for those that no longer do. A batch at a time: an import's thousands of
+    posts are never all in memory."""
     post_ids = list(post_ids)
-    if not post_ids:
-        return
+    for start in range(0, len(post_ids), batch_size):
+        index_batch(post_ids[start : start + batch_size])
+
+
+def index_batch(post_ids):
     tag_names = defaultdict(list)
     tagged = TaggedPost.objects.filter(content_object__in=post_ids)
     for post_id, name in tagged.values_list("content_object", "tag__name"):
@@ -350,6 +354,4 @@ def rebuild_index(post_ids=None, batch_size=2000):
             with connection.cursor() as cursor:
                 cursor.execute(f"DELETE FROM {FTS_TABLE}")
         post_ids = Post.objects.order_by("pk").values_list("pk", flat=True)
-    post_ids = list(post_ids)
-    for start in range(0, len(post_ids), batch_size):
-        index(post_ids[start : start + batch_size])
+    index(post_ids, batch_size)
