@@ -31,6 +31,7 @@ LINK_SCHEMES = ("http", "https", "mailto", "")
 # How a reader words the warning listing the shortcodes it left in the text: they are counted.
 SHORTCODES_LEFT = "shortcodes left as text: "
 MAX_PATH = FormerAddress._meta.get_field("path").max_length
+PHOTON = re.compile(r"i\d\.wp\.com")
 STATUSES = {"published": Post.Status.PUBLISHED, "scheduled": Post.Status.PUBLISHED}
 
 
@@ -188,7 +189,7 @@ class Writer:
         if item.feature_image:
             image = self.image_for(item.feature_image, item, images)[0]
             post.feature_image_id = int(image[6:]) if image.startswith("image:") else None
-            if post.feature_image_id is None:
+            if image in self.report.images_missing:
                 self.report.warn(item.slug, "its feature image is not in the uploads folder")
         if post.pk is None:  # when it last changed there: feeds' and the page's updated date
             changed = item.modified_at or item.published_at
@@ -283,8 +284,8 @@ class Writer:
             images[url] = self.images[url] = known
             self.added.append((self.images, url))
             return (f"image:{known}" if known else url), alt
-        self.report.images_imported += 1
         if self.dry_run:
+            self.report.images_imported += 1
             self.files[path] = 0
             self.added.append((self.files, path))
             return url, alt
@@ -294,22 +295,27 @@ class Writer:
             # Saved as an upload is, so that where and with what it was taken is left behind.
             image = Image(alt_text=(alt or item.title or path.stem)[:300], file=upload)
             image.save()
+        self.report.images_imported += 1
         self.images[url] = images[url] = self.files[path] = image.pk
         self.added += [(self.images, url), (self.files, path)]
         self.saved.append(image.file)
         return f"image:{image.pk}", alt
+
+    def serves_uploads(self, parts):
+        """Whether the address is the old site's own upload: on its host or a subdomain, or
+        through WordPress's image CDN (i0.wp.com/its-host/…); another site's uploads are not
+        in its folder, whatever their path."""
+        site, asked = host(self.site.hostname), host(parts.hostname)
+        if asked == site or asked.endswith(f".{site}"):
+            return True
+        return bool(PHOTON.fullmatch(asked)) and parts.path.startswith(f"/{site}/")
 
     def uploaded_file(self, url):
         """The file in the uploads folder that the URL serves (its full size, if the sized
         copy is missing), never anything outside the folder."""
         parts = urlsplit(url)
         prefix = next((prefix for prefix in UPLOADS if prefix in parts.path), None)
-        # Another site's uploads are not in this one's folder, whatever their path.
-        if (
-            self.media is None
-            or prefix is None
-            or host(parts.hostname) != host(self.site.hostname)
-        ):
+        if self.media is None or prefix is None or not self.serves_uploads(parts):
             return None
         path = parts.path
         relative = unquote(path.split(prefix, 1)[1])
@@ -337,11 +343,10 @@ class Writer:
         username = slugify(name)[:140]
         matching = Q(first_name=first, last_name=last)
         if username:
-            matching |= Q(username=username)
-        # Only a login made by an import, which has no password: an old site's "admin" is
-        # not this site's administrator.
-        imported = User.objects.filter(matching, password__startswith=UNUSABLE_PASSWORD_PREFIX)
-        if found := imported.first():
+            # By login, only one an import made, which has no password: an old site's "admin"
+            # is not this site's administrator.
+            matching |= Q(username=username, password__startswith=UNUSABLE_PASSWORD_PREFIX)
+        if found := User.objects.filter(matching).first():
             return found
         # A name in another script has no ASCII slug: each such author a login of their own.
         base, number = username or "imported-author", 1

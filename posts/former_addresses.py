@@ -18,6 +18,7 @@ from posts.series import Series
 
 # Where feed readers of the old site ask: sent on to the site's feed.
 OLD_FEED_PATHS = {"/feed/", "/rss/", "/feed/rss/", "/feed/rss2/", "/rss.xml", "/feed.xml"}
+OWN_FEED = "/feed/rss/"  # how this site's tag, series and author feeds end
 # WordPress's own address of every post, which all its other addresses lead to.
 POST_ID_PARAMETER = "p"
 published_condition = PostQuerySet.published_condition
@@ -107,8 +108,11 @@ def old_addresses(request):
 
 
 def old_feed(path):
-    """Whether the path is where an old site's feed was (at its root or in a subfolder)."""
-    return any(path.endswith(feed) for feed in OLD_FEED_PATHS)
+    """Whether the path is where an old site's feed was, at its root or in a subfolder; never
+    one of this site's own feeds (…/feed/rss/), whose 404 is an answer."""
+    if path in OLD_FEED_PATHS:
+        return True
+    return not path.endswith(OWN_FEED) and any(path.endswith(feed) for feed in OLD_FEED_PATHS)
 
 
 class FormerAddressFallbackMiddleware:

@@ -56,7 +56,8 @@ def in_brackets(text):
 
 def is_figure_of_images(figure):
     """Whether the figure is images (a gallery perhaps) and captions, with no other text."""
-    if any(element.name not in IMAGE_FIGURE_PARTS for element in figure.find_all(True)):
+    outside_captions = (e for e in figure.find_all(True) if e.find_parent("figcaption") is None)
+    if any(element.name not in IMAGE_FIGURE_PARTS for element in outside_captions):
         return False
     loose = (s for s in figure.find_all(string=True) if s.find_parent("figcaption") is None)
     return not "".join(loose).strip()
@@ -102,6 +103,24 @@ class Converter(MarkdownConverter):
             return ""
         return f"![{in_brackets(el.get('alt') or alt)}]({address(src)})"
 
+    def convert_hN(self, n, el, text, parent_tags):
+        # A closing `#` would be read as the end of an ATX heading: "Learn C#" keeps it.
+        text = re.sub(r"#\s*$", r"\\#", text.rstrip())
+        return super().convert_hN(n, el, text, parent_tags)
+
+    def convert_li(self, el, text, parent_tags):
+        """A list item, what it holds indented by four spaces, as Python-Markdown nests lists
+        (markdownify indents by the bullet's width)."""
+        item = super().convert_li(el, text, parent_tags)
+        bullet = re.match(r"\s*(\S+ )", item)
+        if bullet is None or len(bullet[1]) >= 4:
+            return item
+        padding = " " * (4 - len(bullet[1]))
+        first, *rest = item.split("\n")
+        item = "\n".join([first, *(padding + line if line.strip() else line for line in rest)])
+        # An item of paragraphs is set apart from the next, or the next joins its last one.
+        return item.rstrip("\n") + "\n\n" if "\n\n" in item.strip("\n") else item
+
     def convert_pre(self, el, text, parent_tags):
         """A fenced block, its fence longer than any run of backticks in the code."""
         fenced = super().convert_pre(el, text, parent_tags)
@@ -126,12 +145,13 @@ class Converter(MarkdownConverter):
         figures = [self.figure(image, figure) for image, figure in zip(images, own, strict=True)]
         caption = el.find("figcaption", recursive=False)
         if caption is not None and el not in own and (words := caption.get_text(" ").split()):
-            figures.append(f"\n\n*{self.escape(' '.join(words), set())}*\n\n")
+            figures.append(f"\n\n_{self.escape(' '.join(words), set())}_\n\n")
         return "".join(figures)
 
     def convert_figcaption(self, el, text, parent_tags):
         """The caption of a figure of content (a table's, a quote's): set apart in italics."""
-        return f"\n\n*{text.strip()}*\n\n" if text.strip() else ""
+        words = " ".join(text.split())
+        return f"\n\n_{words}_\n\n" if words else ""
 
     def figure(self, image, figure):
         src, alt = self.image_for(image.get("src") or "", image.get("alt") or "")
@@ -154,12 +174,16 @@ class Converter(MarkdownConverter):
             return ""
         about = " ".join(description.get_text(" ").split()) if description is not None else ""
         about = f" — {self.escape(about, set())}" if about else ""
-        return f"\n\n[{self.escape(words, set())}]({address(href)}){about}\n\n"
+        caption = el.find("figcaption")
+        caption = " ".join(caption.get_text(" ").split()) if caption is not None else ""
+        caption = f"\n\n_{self.escape(caption, set())}_" if caption else ""
+        return f"\n\n[{self.escape(words, set())}]({address(href)}){about}{caption}\n\n"
 
     def embedded(self, el, text, parent_tags):
         """A player or frame as a link to what it shows."""
         source = el.find("source", src=True) if el.name in ("video", "audio") else None
         src = el.get("src") or (source["src"] if source is not None else "")
+        src = f"https:{src}" if src.startswith("//") else src
         href = self.link_for(src) if src else None
         if not href or urlsplit(href).scheme not in ("http", "https"):
             return ""

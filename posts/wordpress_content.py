@@ -10,7 +10,10 @@ from dataclasses import dataclass, field
 REUSABLE_BLOCK = re.compile(r"<!--\s*wp:block\s*\{[^}]*\"ref\"\s*:\s*(\d+)[^}]*\}\s*/-->")
 BLOCK_COMMENT = re.compile(r"<!--\s*/?wp:.*?-->\n?", re.DOTALL)
 CAPTION = re.compile(r"\[(caption|wp_caption)([^\]]*)\](.*?)\[/\1\]", re.DOTALL | re.IGNORECASE)
-CODE = re.compile(r"\[(code|sourcecode)([^\]]*)\](.*?)\[/\1\]", re.DOTALL | re.IGNORECASE)
+CODE = re.compile(
+    r"\[(?P<name>code|sourcecode)(?P<options>[^\]]*)\](?P<code>.*?)\[/(?P=name)\]",
+    re.DOTALL | re.IGNORECASE,
+)
 GALLERY = re.compile(r"\[gallery([^\]]*)\]", re.IGNORECASE)
 EMBED = re.compile(r"\[embed[^\]]*\](.*?)\[/embed\]", re.DOTALL | re.IGNORECASE)
 # A shortcode: a name of letters (and - or _) right after the bracket, as WordPress registers
@@ -32,8 +35,16 @@ BLOCKS = (
 BLOCK_OPENING = re.compile(rf"(<{BLOCKS}[\s/>])", re.IGNORECASE)
 BLOCK_CLOSING = re.compile(rf"(</{BLOCKS}>)", re.IGNORECASE)
 BLOCK_START = re.compile(rf"\s*(?:\x00|</?{BLOCKS}\b|<!--)", re.IGNORECASE)
-# Code, set aside while shortcodes are expanded: a tutorial shows `[gallery]` as it is.
+# Code, set aside while shortcodes are expanded (a tutorial shows `[gallery]` as it is): HTML's
+# and the [code] shortcode's, whichever comes first.
+ANY_CODE = re.compile(
+    rf"{PRE.pattern}|{INLINE_CODE.pattern}|(?P<shortcode>{CODE.pattern})",
+    re.DOTALL | re.IGNORECASE,
+)
 SET_ASIDE = re.compile(r"\x01(\d+)\x01")
+BLOCK_IN_PARAGRAPH = re.compile(
+    rf"<p>\s*(</?{BLOCKS}[^>]*>)|(</?{BLOCKS}[^>]*>)\s*</p>", re.IGNORECASE
+)
 
 
 @dataclass
@@ -56,17 +67,15 @@ def as_html(content, post_id, found):
     code = []
 
     def set_aside(match):
-        code.append(match[0])
+        code.append(code_block(match) if match["shortcode"] else match[0])
         return f"\x01{len(code) - 1}\x01"
 
-    text = INLINE_CODE.sub(set_aside, PRE.sub(set_aside, text))
-    text = PRE.sub(set_aside, CODE.sub(code_block, text))
+    text = ANY_CODE.sub(set_aside, text)
     text = CAPTION.sub(figure, text)
     text = GALLERY.sub(lambda match: gallery(match, post_id, found, result), text)
     text = EMBED.sub(embed, text)
     result.shortcodes = sorted({m[1].lower() for m in SHORTCODE.finditer(TAG.sub("", text))})
-    while SET_ASIDE.search(text):  # code set aside within code set aside comes back too
-        text = SET_ASIDE.sub(lambda match: code[int(match[1])], text)
+    text = SET_ASIDE.sub(lambda match: code[int(match[1])], text)
     result.html = wpautop(text)
     return result
 
@@ -90,10 +99,12 @@ def embed(match):
 
 
 def code_block(match):
-    options = attributes(match[2])
+    """A [code] shortcode's text as a code block; `match` is CODE's, or ANY_CODE's."""
+    match = CODE.fullmatch(match[0])
+    options = attributes(match["options"])
     language = options.get("lang") or options.get("language") or ""
     language = re.sub(r"[^\w+-]", "", language)
-    code = html.escape(html.unescape(match[3].strip("\n")), quote=False)
+    code = html.escape(html.unescape(match["code"].strip("\n")), quote=False)
     css = f' class="language-{language}"' if language else ""
     return f"\n\n<pre><code{css}>{code}</code></pre>\n\n"
 
@@ -140,6 +151,8 @@ def wpautop(text):
         if BLOCK_START.match(chunk):
             chunks.append(chunk.strip())
         else:
-            chunks.append("<p>" + chunk.strip().replace("\n", "<br>\n") + "</p>")
-    text = "\n\n".join(chunks)
+            lines = re.sub(r"(?<!<br>)(?<!<br/>)(?<!<br />)\n", "<br>\n", chunk.strip())
+            chunks.append(f"<p>{lines}</p>")
+    # As WordPress does: no paragraph around a block's own tags (text ending a list item).
+    text = BLOCK_IN_PARAGRAPH.sub(lambda match: match[1] or match[2], "\n\n".join(chunks))
     return re.sub(r"\x00(\d+)\x00", lambda m: kept[int(m[1])], text)

@@ -123,3 +123,56 @@ def test_shortcodes_in_code_are_shown_as_written():
     assert "<pre>[code]x[/code]\n[caption]</pre>" in result.html
     assert '<code class="language-php">echo "[gallery]";</code>' in result.html
     assert result.shortcodes == [] and result.warnings == []
+
+
+def test_nested_lists_stay_nested():
+    html = shown(
+        "<ul><li>One<ul><li>Sub<ol><li>Deep</li></ol></li></ul></li><li>Two</li></ul>"
+        "<ol><li>First<p>More of it</p></li><li>Second</li></ol>"
+    )
+    assert "<li>One<ul>\n<li>Sub<ol>\n<li>Deep</li>\n</ol>" in html
+    assert "<li>\n<p>First</p>\n<p>More of it</p>\n</li>" in html
+
+
+def test_a_heading_ending_in_a_hash_keeps_it():
+    assert shown("<h2>Learn C#</h2>").startswith('<h2 id="md-learn-c">Learn C# <a')
+
+
+def test_an_image_figure_with_a_formatted_caption_is_still_a_figure():
+    html = shown(
+        '<figure class="wp-block-image"><a href="https://x.org/big.jpg"><img '
+        'src="https://x.org/a.jpg" alt="A"></a><figcaption>Photo by <em>Jane</em>'
+        "</figcaption></figure>"
+    )
+    assert html.startswith('<figure><img alt="A" src="https://x.org/a.jpg"')
+    assert "<figcaption>Photo by Jane</figcaption>" in html
+
+
+def test_an_italic_caption_of_a_table_stays_italic():
+    html = shown(
+        "<figure><table><tr><td>1</td></tr></table>"
+        "<figcaption><em>Source: census</em></figcaption></figure>"
+    )
+    assert "<strong>" not in html and html.endswith("<em>Source: census</em></em></p>")
+
+
+def test_code_shortcodes_holding_html_code_are_code():
+    result = content(
+        '[code lang="html"]<p>Use <code>x</code> here</p>[/code]\n\n'
+        '[sourcecode]echo "<code>";[/sourcecode] and <code>foo()</code>'
+    )
+    assert '<code class="language-html">&lt;p&gt;Use &lt;code&gt;x&lt;/code&gt;' in result.html
+    assert '<pre><code>echo "&lt;code&gt;";</code></pre>' in result.html
+    assert "<p>and <code>foo()</code></p>" in result.html and result.shortcodes == []
+
+
+def test_line_breaks_are_not_doubled_and_list_items_are_not_lost():
+    assert content("One<br />\nTwo\nThree").html == "<p>One<br />\nTwo<br>\nThree</p>"
+    html = content("<ul><li>One\n\ncontinued</li><li>Two</li></ul>").html
+    assert "<p>continued</li>" in html and "</p>" not in html.split("continued")[1]
+
+
+def test_protocol_relative_frames_become_links():
+    assert 'href="https://video.example.org/e/1"' in shown(
+        '<iframe src="//video.example.org/e/1"></iframe>'
+    )

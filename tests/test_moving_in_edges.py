@@ -91,7 +91,7 @@ def test_a_gutenberg_gallery_keeps_every_image_and_caption(tmp_path, uploads, cl
     assert f'![Red](image:{red.pk} "The red one")' in post.body
     assert f"![Blue](image:{blue.pk})" in post.body
     assert f'![Green](image:{green.pk} "Older gallery")' in post.body
-    assert "*Both colours*" in post.body and "Images imported: 3" in report
+    assert "_Both colours_" in post.body and "Images imported: 3" in report
     page = page_text(client, "colours")
     assert page.count("<figure") >= 3
     assert "The red one</figcaption>" in page and "Older gallery</figcaption>" in page
@@ -352,3 +352,36 @@ def test_a_feature_image_left_behind_is_said(tmp_path):
     report = run(wxr(tmp_path, attachment, item(1, "featured", "<p>Text.</p>", extra=thumbnail)))
     assert "its feature image is not in the uploads folder" in report
     assert Post.objects.get().feature_image is None
+
+
+def test_the_old_site_s_uploads_are_found_through_its_cdn_and_subdomains(tmp_path, uploads):
+    images = "".join(
+        f'<p><img src="{src}/wp-content/uploads/2020/01/{name}" alt="{name}"></p>'
+        for src, name in (
+            ("https://i0.wp.com/old.example.org", "a.png"),
+            ("https://media.old.example.org", "b.png"),
+        )
+    )
+    run(wxr(tmp_path, item(1, "cdn", images)), "--media", str(uploads))
+    assert Image.objects.count() == 2
+
+
+def test_a_dry_run_finds_feature_images_without_a_warning(tmp_path, uploads):
+    attachment = item(9, "pic", kind="attachment", extra=(
+        f"<wp:attachment_url>{OLD}/wp-content/uploads/2020/01/a.png</wp:attachment_url>"
+    ))  # fmt: skip
+    thumbnail = (
+        "<wp:postmeta><wp:meta_key>_thumbnail_id</wp:meta_key>"
+        "<wp:meta_value>9</wp:meta_value></wp:postmeta>"
+    )
+    export = wxr(tmp_path, attachment, item(1, "featured", "<p>Text.</p>", extra=thumbnail))
+    report = run(export, "--media", str(uploads), "--dry-run")
+    assert "Images imported: 1;" in report and "feature image" not in report
+
+
+def test_a_writer_here_is_matched_by_name(tmp_path, django_user_model):
+    ann = django_user_model.objects.create_user(
+        "annlee", password="a-long-password-1", first_name="Ann", last_name="Lee"
+    )
+    run(wxr(tmp_path, item(1, "hers", "<p>Text.</p>")))
+    assert Post.objects.get().author == ann
