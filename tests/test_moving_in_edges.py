@@ -341,7 +341,8 @@ def test_a_trashed_copy_does_not_stand_in_for_the_post(tmp_path):
     assert (post.slug, post.is_published) == ("the-post", True)
 
 
-def test_a_feature_image_left_behind_is_said(tmp_path):
+def featured(tmp_path):
+    """An export of one post whose feature image is the old site's 2020/01/a.png."""
     attachment = item(9, "pic", kind="attachment", extra=(
         f"<wp:attachment_url>{OLD}/wp-content/uploads/2020/01/a.png</wp:attachment_url>"
     ))  # fmt: skip
@@ -349,7 +350,11 @@ def test_a_feature_image_left_behind_is_said(tmp_path):
         "<wp:postmeta><wp:meta_key>_thumbnail_id</wp:meta_key>"
         "<wp:meta_value>9</wp:meta_value></wp:postmeta>"
     )
-    report = run(wxr(tmp_path, attachment, item(1, "featured", "<p>Text.</p>", extra=thumbnail)))
+    return wxr(tmp_path, attachment, item(1, "featured", "<p>Text.</p>", extra=thumbnail))
+
+
+def test_a_feature_image_left_behind_is_said(tmp_path):
+    report = run(featured(tmp_path))
     assert "its feature image is not in the uploads folder" in report
     assert Post.objects.get().feature_image is None
 
@@ -367,15 +372,7 @@ def test_the_old_site_s_uploads_are_found_through_its_cdn_and_subdomains(tmp_pat
 
 
 def test_a_dry_run_finds_feature_images_without_a_warning(tmp_path, uploads):
-    attachment = item(9, "pic", kind="attachment", extra=(
-        f"<wp:attachment_url>{OLD}/wp-content/uploads/2020/01/a.png</wp:attachment_url>"
-    ))  # fmt: skip
-    thumbnail = (
-        "<wp:postmeta><wp:meta_key>_thumbnail_id</wp:meta_key>"
-        "<wp:meta_value>9</wp:meta_value></wp:postmeta>"
-    )
-    export = wxr(tmp_path, attachment, item(1, "featured", "<p>Text.</p>", extra=thumbnail))
-    report = run(export, "--media", str(uploads), "--dry-run")
+    report = run(featured(tmp_path), "--media", str(uploads), "--dry-run")
     assert "Images imported: 1;" in report and "feature image" not in report
 
 
