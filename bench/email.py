@@ -26,14 +26,14 @@ import argparse  # noqa: E402
 import os  # noqa: E402
 import shutil  # noqa: E402
 import signal  # noqa: E402
-import socket  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
 
-import psycopg  # noqa: E402
+from bench.databases import drop_database, fresh_database  # noqa: E402
+from bench.two_servers import free_ports  # noqa: E402
 
 DEFAULT_DATABASE = "postgres://root@127.0.0.1:5432/gutbrain_bench_email"
 SEED = "the-link-between-mental-health-and-gut-health"
@@ -59,31 +59,6 @@ class Counting:
     def reset(self):
         with self.lock:
             self.count, self.first, self.last = 0, None, None
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def fresh_database(url, workdir):
-    """The URL of an empty database: the PostgreSQL one named, dropped and created again, or
-    a SQLite file in the throwaway directory."""
-    if url == "sqlite":
-        return f"sqlite:///{workdir / 'db.sqlite3'}"
-    server, name = url.rsplit("/", 1)
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
-    return url
-
-
-def drop_database(url):
-    if url.startswith("postgres"):
-        server, name = url.rsplit("/", 1)
-        with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def environment(database_url, workdir, smtp_port):
@@ -246,9 +221,9 @@ def main():
     workdir = Path(tempfile.mkdtemp(prefix="gutbrain-email-"))
     (workdir / "static").mkdir()
     sink = Counting()
-    smtp = Controller(sink, hostname="127.0.0.1", port=free_port(), server_hostname="sink")
+    smtp = Controller(sink, hostname="127.0.0.1", port=free_ports(1)[0], server_hostname="sink")
     smtp.start()
-    database_url = fresh_database("sqlite" if args.sqlite else args.database_url, workdir)
+    database_url = fresh_database(None if args.sqlite else args.database_url, workdir)
     env = environment(database_url, workdir, smtp.port)
     try:
         print("Migrating and loading the demo…", file=sys.stderr)

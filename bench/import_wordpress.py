@@ -32,6 +32,8 @@ import time  # noqa: E402
 from datetime import UTC, datetime, timedelta  # noqa: E402
 from xml.sax.saxutils import escape  # noqa: E402
 
+from bench.databases import drop_database, fresh_database  # noqa: E402
+
 SITE = "https://oldblog.example.org"
 WORDS = [
     "gut",
@@ -182,20 +184,6 @@ def export(path, count, words, seed=1):
     return path.stat().st_size
 
 
-def fresh_database(url, workdir):
-    """The URL of an empty database: the PostgreSQL one named, dropped and created again, or
-    a SQLite file in the throwaway directory."""
-    if not url:
-        return f"sqlite:///{workdir / 'db.sqlite3'}"
-    import psycopg
-
-    server, name = url.rsplit("/", 1)
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
-    return url
-
-
 def environment(database_url, workdir):
     env = {
         **os.environ,
@@ -321,11 +309,7 @@ def main():
         for page in PAGES:
             print(f"{page:8} {counts[page][0]:8} {counts[page][1]:6}")
         if args.database_url:
-            import psycopg
-
-            server, name = args.database_url.rsplit("/", 1)
-            with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
-                connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            drop_database(args.database_url)
         if any(found != expected for found, expected in counts.values()):
             sys.exit(1)
 
