@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
 from django.db.models import Q
-from django.utils.text import slugify
+from django.utils.text import Truncator, slugify
 from django.utils.timezone import now
 from taggit.models import Tag
 
@@ -28,9 +28,9 @@ UPLOADS = ("/wp-content/uploads/", "/content/images/")
 # The sizes WordPress makes of an upload: image-300x200.jpg, a copy of image.jpg.
 SIZED_COPY = re.compile(r"-\d+x\d+(?=\.\w+$)")
 LINK_SCHEMES = ("http", "https", "mailto", "")
-# How a reader words the warning listing the shortcodes it left in the text: they are counted.
-SHORTCODES_LEFT = "shortcodes left as text: "
 MAX_PATH = FormerAddress._meta.get_field("path").max_length
+SERIES_TITLE_LENGTH = Series._meta.get_field("title").max_length
+TAG_LENGTH = 95  # taggit's name holds 100: room for the "_2" a taken slug gets
 PHOTON = re.compile(r"i\d\.wp\.com")
 STATUSES = {"published": Post.Status.PUBLISHED, "scheduled": Post.Status.PUBLISHED}
 
@@ -51,6 +51,19 @@ class Outline:
     def of(cls, item):
         fields = ("source_id", "slug", "title", "status", "published_at")
         return cls(*(getattr(item, name) for name in fields), tuple(item.old_paths))
+
+
+def first_free(base, taken):
+    """The base name, or base-2, base-3… whichever is first not `taken`."""
+    name, number = base, 1
+    while taken(name):
+        number += 1
+        name = f"{base}-{number}"
+    return name
+
+
+def fitted(text, length):
+    return Truncator(text).chars(length)
 
 
 def host(name):
@@ -145,10 +158,7 @@ class Writer:
         if row := self.imported.get(item.source_id):
             return row.post.slug
         base = slugify(item.slug)[:190] or slugify(f"post-{item.source_id}")
-        slug, number = base, 1
-        while slug in self.taken or self.slug_taken(slug):
-            number += 1
-            slug = f"{base}-{number}"
+        slug = first_free(base, lambda slug: slug in self.taken or self.slug_taken(slug))
         if slug != base:
             self.report.warn(item.slug, f"the slug {base!r} is taken here: written as {slug!r}")
         return slug
@@ -163,9 +173,7 @@ class Writer:
     def write(self, item):
         for message in item.warnings:
             self.report.warn(item.slug, message)
-            if message.startswith(SHORTCODES_LEFT):
-                names = message.removeprefix(SHORTCODES_LEFT).split(", ")
-                self.report.shortcodes.update(name.strip("[]") for name in names)
+        self.report.shortcodes.update(item.shortcodes)
         row = self.imported.get(item.source_id)
         post = row.post if row else Post()
         if row and row.version != post.version and not self.overwrite:
@@ -201,10 +209,11 @@ class Writer:
         created = post.pk is None
         post.save()
         # A tag's address gets a number when taken: its name leaves room for one.
-        tags = list(dict.fromkeys(self.fitted(item, "tag", tag, 95) for tag in item.tags))
+        tags = list(dict.fromkeys(self.fitted(item, "tag", tag, TAG_LENGTH) for tag in item.tags))
         post.tags.set(tags)
         self.report.tags.update(tags)
-        self.place_in_series(post, [self.fitted(item, "series", s, 200) for s in item.series])
+        series = [self.fitted(item, "series", title, SERIES_TITLE_LENGTH) for title in item.series]
+        self.place_in_series(post, series)
         for path in item.old_paths:
             self.keep_address(path, slug=item.slug, post=post)
         ImportedPost.objects.update_or_create(
@@ -218,10 +227,11 @@ class Writer:
 
     def fitted(self, item, what, text, length):
         """The text cut to the length a field holds, saying so when it had to be."""
-        if len(text) <= length:
-            return text
-        self.report.warn(item.slug, f"its {what} is longer than {length} characters: shortened")
-        return text[: length - 1] + "…"
+        if len(text) > length:
+            self.report.warn(
+                item.slug, f"its {what} is longer than {length} characters: shortened"
+            )
+        return fitted(text, length)
 
     def link_for(self, href, item):
         """`post:slug` for a link to another post of the export; other links on the old site
@@ -349,11 +359,10 @@ class Writer:
         if found := User.objects.filter(matching).first():
             return found
         # A name in another script has no ASCII slug: each such author a login of their own.
-        base, number = username or "imported-author", 1
-        username = base
-        while User.objects.filter(username=username).exists():
-            number += 1
-            username = f"{base}-{number}"
+        taken = User.objects.filter
+        username = first_free(
+            username or "imported-author", lambda name: taken(username=name).exists()
+        )
         user = User(username=username, first_name=first[:150])
         user.last_name = last[:150]
         user.set_unusable_password()
@@ -374,20 +383,16 @@ class Writer:
 
     @staticmethod
     def series_slug(title):
-        base = slugify(title)[:190] or "series"
-        slug, number = base, 1
-        while Series.objects.filter(slug=slug).exists():
-            number += 1
-            slug = f"{base}-{number}"
-        return slug
+        taken = Series.objects.filter
+        return first_free(slugify(title)[:190] or "series", lambda slug: taken(slug=slug).exists())
 
     def old_addresses_of_tags_and_series(self):
         for path, name in self.export.tag_paths.items():
-            name = name if len(name) <= 95 else name[:94] + "…"  # as `write` shortened it
+            name = fitted(name, TAG_LENGTH)  # as `write` shortened it
             if tag := Tag.objects.filter(name__iexact=name).first():
                 self.keep_address(path, tag=tag)
         for path, title in self.export.series_paths.items():
-            title = title if len(title) <= 200 else title[:199] + "…"
+            title = fitted(title, SERIES_TITLE_LENGTH)
             if series := Series.objects.filter(title=title).first():
                 self.keep_address(path, series=series)
 

@@ -75,13 +75,5 @@ class FormerAddressAdmin(admin.ModelAdmin):
 
     @admin.display(description="leads to")
     def leads_to(self, address):
-        kind, target = next(
-            (kind, target)
-            for kind, target in (
-                ("post", address.post),
-                ("tag", address.tag),
-                ("series", address.series),
-            )
-            if target is not None
-        )
-        return f"{kind}: {target}"
+        kind = "post" if address.post_id else "tag" if address.tag_id else "series"
+        return f"{kind}: {address.post or address.tag or address.series}"

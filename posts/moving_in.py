@@ -15,7 +15,7 @@ from datetime import datetime
 from django.db import transaction
 
 from posts import effects
-from posts.bringing_in import SHORTCODES_LEFT, SIZED_COPY, Writer  # noqa: F401 (for the readers)
+from posts.bringing_in import SIZED_COPY, Writer  # noqa: F401 (SIZED_COPY: for the readers)
 
 
 @dataclass
@@ -37,6 +37,7 @@ class Incoming:
     old_paths: list[str] = field(default_factory=list)  # e.g. "/2019/05/12/slug/", "/?p=123"
     feature_image: str = ""  # its URL in the export, or ""
     images: dict[str, str] = field(default_factory=dict)  # URL in the text: alt text or title
+    shortcodes: list[str] = field(default_factory=list)  # names of those left as text
     warnings: list[str] = field(default_factory=list)
 
 

@@ -22,7 +22,7 @@ from defusedxml.ElementTree import iterparse
 from django.utils.html import strip_tags
 from django.utils.text import Truncator, slugify
 
-from posts.moving_in import SHORTCODES_LEFT, SIZED_COPY, Export, Incoming
+from posts.moving_in import SIZED_COPY, Export, Incoming
 from posts.wordpress_content import as_html
 
 WXR_VERSIONS = {"1.0", "1.1", "1.2"}
@@ -300,7 +300,7 @@ def incoming(values, meta, found, categories_as, base, tag_paths):
     warnings += content.warnings
     if content.shortcodes:
         left = ", ".join(f"[{s}]" for s in content.shortcodes)
-        warnings.append(f"{SHORTCODES_LEFT}{left}")
+        warnings.append(f"shortcodes left as text: {left}")
     excerpt = " ".join(unescape(strip_tags(values.get("excerpt:encoded", ""))).split())
     thumbnail = found.attachments.get(meta.get("_thumbnail_id", ""), ("", "", ""))[0]
     return Incoming(
@@ -319,6 +319,7 @@ def incoming(values, meta, found, categories_as, base, tag_paths):
         old_paths=old_paths(values, found, base, slug, local or published_at, categories),
         feature_image=thumbnail,
         images=image_descriptions(found, content.html, thumbnail),
+        shortcodes=content.shortcodes,
         warnings=warnings,
     )
 
