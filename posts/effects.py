@@ -43,6 +43,9 @@ class Changes:
 
     moved: set = field(default_factory=set)  # new address, or public now or no longer
     dependants: set = field(default_factory=set)  # posts to render again
+    images: set = field(default_factory=set)  # changed: posts showing them are dependants
+    # {post id: its images whose renditions were being made when it was rendered}
+    rendered_waiting: dict = field(default_factory=dict)
     surroundings: set = field(default_factory=set)  # tags or series changed
     content: set = field(default_factory=set)  # resources changed: news for feeds
     indexed: set = field(default_factory=set)  # search entries to write again, or remove
@@ -95,7 +98,12 @@ def act():
         now = timezone.now()
         Post.objects.filter(pk__in=pending.surroundings).update(updated_at=now)
         Post.objects.filter(pk__in=pending.content).update(content_changed_at=now, updated_at=now)
-        dependants = pending.dependants | linking_posts(pending.moved, pending.address_taken_over)
+        dependants = (
+            pending.dependants
+            | linking_posts(pending.moved, pending.address_taken_over)
+            | showing(pending.images)
+            | ready_since(pending.rendered_waiting)
+        )
         # One at a time, not all kept: after an import, every post may be here.
         for post in Post.objects.filter(pk__in=dependants).iterator(chunk_size=200):
             post.rerender()
@@ -139,11 +147,39 @@ def linking_posts(moved, address_taken_over):
     return found
 
 
+def showing(images):
+    """Ids of the posts showing these images. Asked after the commit, so that a post saved
+    meanwhile in another transaction is found too."""
+    found, images = set(), sorted(images)
+    for start in range(0, len(images), 200):  # a regular expression of bounded size
+        numbers = "|".join(map(str, images[start : start + 200]))
+        # `image:4` and no more digits: an image, a figure, a reference, at the end of the text.
+        pattern = rf"{IMAGE_SCHEME}({numbers})([^0-9]|$)"
+        found |= set(Post.objects.filter(body__regex=pattern).values_list("pk", flat=True))
+    return found
+
+
+def ready_since(rendered_waiting):
+    """Ids of the posts rendered while their images' renditions were being made, which are
+    made now: a worker that finished between that render and this commit found no post to
+    render again, as the post was not yet saved for good."""
+    if not rendered_waiting:
+        return set()
+    made = set(
+        Image.objects.filter(pk__in=set().union(*rendered_waiting.values()))
+        .exclude(renditions=Image.Renditions.PENDING)
+        .values_list("pk", flat=True)
+    )
+    return {post for post, images in rendered_waiting.items() if images & made}
+
+
 def post_saved(sender, instance, created, raw=False, **kwargs):
     if raw:
         return  # loaded as it was dumped
     with changes() as pending:
         pending.indexed.add(instance.pk)
+        if waiting := getattr(instance, "images_waiting", None):
+            pending.rendered_waiting[instance.pk] = waiting
         if created or instance.address_changed:
             pending.moved.add(instance.pk)
         pending.address_taken_over |= instance.slug_taken_over
@@ -219,10 +255,8 @@ def resource_changed(sender, instance, **kwargs):
 def image_changed(sender, instance, **kwargs):
     if getattr(instance, "file_is_new", False) and kwargs.get("signal") is post_save:
         renditions.ask_for(instance)
-    # `image:4` and no more digits: an image, a figure, a reference, at the end of the text.
-    showing = Post.objects.filter(body__regex=rf"{IMAGE_SCHEME}{instance.pk}([^0-9]|$)")
     with changes() as pending:
-        pending.dependants.update(showing.values_list("pk", flat=True))
+        pending.images.add(instance.pk)
 
 
 def shown_elsewhere(sender, **kwargs):

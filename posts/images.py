@@ -226,27 +226,26 @@ class Image(models.Model):
         return f"![{description}]({IMAGE_SCHEME}{self.pk})"
 
 
-def image_references(srcs):
-    """How each `image:ID` is shown: a ShownImage, or None for no such image."""
-    wanted = {src: src[len(IMAGE_SCHEME) :] for src in srcs if src.startswith(IMAGE_SCHEME)}
-    # Beyond the largest id a row can have, a number names no image (and overflows a query).
-    ids = [int(value) for value in wanted.values() if value.isascii() and value.isdigit()]
-    ids = [pk for pk in ids if pk <= MAX_IMAGE_ID]
-    images = {str(image.pk): image for image in Image.objects.filter(pk__in=ids)}
-    return {
-        src: image.shown() if (image := images.get(value)) else None
-        for src, value in wanted.items()
-    }
-
-
 class ImageResolver:
-    """image_references() for one render, remembering the `image:` sources that name no
-    image."""
+    """How each `image:ID` of one render is shown: a ShownImage, or None for no such image.
+    Remembers the sources that name no image, and the images whose renditions are still being
+    made (see posts.effects.ready_since)."""
 
     def __init__(self):
-        self.missing = []
+        self.missing, self.waiting = [], set()
 
     def __call__(self, srcs):
-        found = image_references(srcs)
+        wanted = {src: src[len(IMAGE_SCHEME) :] for src in srcs if src.startswith(IMAGE_SCHEME)}
+        # Beyond the largest id a row can have, a number names no image (and overflows a query).
+        ids = [int(value) for value in wanted.values() if value.isascii() and value.isdigit()]
+        ids = [pk for pk in ids if pk <= MAX_IMAGE_ID]
+        images = {str(image.pk): image for image in Image.objects.filter(pk__in=ids)}
+        self.waiting = {
+            image.pk for image in images.values() if image.renditions == Image.Renditions.PENDING
+        }
+        found = {
+            src: image.shown() if (image := images.get(value)) else None
+            for src, value in wanted.items()
+        }
         self.missing = sorted(src for src, image in found.items() if image is None)
         return found
