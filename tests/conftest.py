@@ -7,7 +7,7 @@ from io import StringIO
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.template.backends import jinja2
 from django.test.signals import template_rendered
@@ -32,11 +32,18 @@ def _transactional(item):
 
 
 @pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(items):
-    """After pytest-django has put transactional tests after the others, those that reload
+def pytest_collection_modifyitems(config, items):
+    """Pages in a real browser are checked on PostgreSQL only: what they add to the tests is
+    the browser's side, and the database's side is tested on both.
+
+    After pytest-django has put transactional tests after the others, those that reload
     the database's initial rows (serialized_rollback) go first among them. Any other
     transactional test flushes the database, and Django then creates the content types again
     under new ids, which the reloaded rows would collide with."""
+    if connection.vendor != "postgresql":
+        in_browser = [item for item in items if "browser" in getattr(item, "fixturenames", ())]
+        config.hook.pytest_deselected(items=in_browser)
+        items[:] = [item for item in items if item not in in_browser]
     first = next((i for i, item in enumerate(items) if _transactional(item)), None)
     if first is None:
         return
