@@ -7,7 +7,9 @@ saved and acted on once per transaction, when it commits.
 Connected in PostsConfig.ready(); the models never import this module.
 """
 
+import itertools
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -37,15 +39,26 @@ from posts.page_cache import retire_pages
 SHOWN_USER_FIELDS = {"username", "first_name", "last_name"}
 
 
+@dataclass(frozen=True)
+class Render:
+    """A post's render, as far as images go."""
+
+    step: int
+    shown: frozenset  # the ids of the images it shows
+    waiting: frozenset  # and of those whose renditions were being made
+
+
 @dataclass
 class Changes:
     """What has changed in the transaction under way, by post id."""
 
     moved: set = field(default_factory=set)  # new address, or public now or no longer
     dependants: set = field(default_factory=set)  # posts to render again
-    images: set = field(default_factory=set)  # changed: posts showing them are dependants
-    # {post id: its images whose renditions were being made when it was rendered}
-    rendered_waiting: dict = field(default_factory=dict)
+    # Images and posts by the step of the transaction that last changed or rendered them: a
+    # post is rendered again for an image changed after it (see for_images).
+    images: dict = field(default_factory=dict)  # {image id: step}
+    renders: dict = field(default_factory=dict)  # {post id: Render}
+    steps: Iterator = field(default_factory=itertools.count)
     surroundings: set = field(default_factory=set)  # tags or series changed
     content: set = field(default_factory=set)  # resources changed: news for feeds
     indexed: set = field(default_factory=set)  # search entries to write again, or remove
@@ -101,11 +114,13 @@ def act():
         dependants = (
             pending.dependants
             | linking_posts(pending.moved, pending.address_taken_over)
-            | showing(pending.images)
-            | ready_since(pending.rendered_waiting)
+            | for_images(pending)
         )
-        # One at a time, not all kept: after an import, every post may be here.
-        for post in Post.objects.filter(pk__in=dependants).iterator(chunk_size=200):
+        # One at a time, not all kept: after an import, every post may be here. Each is read
+        # locked, so that an edit committing meanwhile is not overwritten with an older
+        # render; in one order, so that two transactions doing this never wait on each other.
+        again = Post.objects.filter(pk__in=dependants).select_for_update().order_by("pk")
+        for post in again.iterator(chunk_size=200):
             post.rerender()
         search.index(pending.indexed | dependants | pending.surroundings | pending.content)
     retire_pages()
@@ -147,9 +162,22 @@ def linking_posts(moved, address_taken_over):
     return found
 
 
+def for_images(pending):
+    """Ids of the posts to render again for their images, found after the commit so that a
+    post another transaction saved meanwhile is found too: those showing an image changed
+    after they were rendered, and those rendered while an image's renditions were being made
+    that are made now (the worker that made them found no post to render again, as this one
+    was not yet saved for good)."""
+    stale = set()
+    for post in showing(pending.images):
+        render = pending.renders.get(post)
+        if render is None or any(pending.images.get(i, -1) > render.step for i in render.shown):
+            stale.add(post)
+    return stale | made_meanwhile(pending.renders)
+
+
 def showing(images):
-    """Ids of the posts showing these images. Asked after the commit, so that a post saved
-    meanwhile in another transaction is found too."""
+    """Ids of the posts whose text shows any of these images."""
     found, images = set(), sorted(images)
     for start in range(0, len(images), 200):  # a regular expression of bounded size
         numbers = "|".join(map(str, images[start : start + 200]))
@@ -159,18 +187,18 @@ def showing(images):
     return found
 
 
-def ready_since(rendered_waiting):
+def made_meanwhile(renders):
     """Ids of the posts rendered while their images' renditions were being made, which are
-    made now: a worker that finished between that render and this commit found no post to
-    render again, as the post was not yet saved for good."""
-    if not rendered_waiting:
+    made now."""
+    waiting = {post: render.waiting for post, render in renders.items() if render.waiting}
+    if not waiting:
         return set()
     made = set(
-        Image.objects.filter(pk__in=set().union(*rendered_waiting.values()))
-        .exclude(renditions=Image.Renditions.PENDING)
+        Image.objects.filter(pk__in=set().union(*waiting.values()))
+        .filter(renditions=Image.Renditions.READY)
         .values_list("pk", flat=True)
     )
-    return {post for post, images in rendered_waiting.items() if images & made}
+    return {post for post, images in waiting.items() if images & made}
 
 
 def post_saved(sender, instance, created, raw=False, **kwargs):
@@ -178,8 +206,11 @@ def post_saved(sender, instance, created, raw=False, **kwargs):
         return  # loaded as it was dumped
     with changes() as pending:
         pending.indexed.add(instance.pk)
-        if waiting := getattr(instance, "images_waiting", None):
-            pending.rendered_waiting[instance.pk] = waiting
+        if shown := getattr(instance, "images_shown", None):
+            waiting = frozenset(instance.images_waiting)
+            pending.renders[instance.pk] = Render(next(pending.steps), frozenset(shown), waiting)
+        else:
+            pending.renders.pop(instance.pk, None)
         if created or instance.address_changed:
             pending.moved.add(instance.pk)
         pending.address_taken_over |= instance.slug_taken_over
@@ -256,7 +287,7 @@ def image_changed(sender, instance, **kwargs):
     if getattr(instance, "file_is_new", False) and kwargs.get("signal") is post_save:
         renditions.ask_for(instance)
     with changes() as pending:
-        pending.images.add(instance.pk)
+        pending.images[instance.pk] = next(pending.steps)
 
 
 def shown_elsewhere(sender, **kwargs):

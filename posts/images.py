@@ -228,11 +228,11 @@ class Image(models.Model):
 
 class ImageResolver:
     """How each `image:ID` of one render is shown: a ShownImage, or None for no such image.
-    Remembers the sources that name no image, and the images whose renditions are still being
-    made (see posts.effects.ready_since)."""
+    Remembers the sources that name no image, the images shown, and those whose renditions
+    are still being made (see posts.effects.for_images)."""
 
     def __init__(self):
-        self.missing, self.waiting = [], set()
+        self.missing, self.shown, self.waiting = [], set(), set()
 
     def __call__(self, srcs):
         wanted = {src: src[len(IMAGE_SCHEME) :] for src in srcs if src.startswith(IMAGE_SCHEME)}
@@ -240,8 +240,10 @@ class ImageResolver:
         ids = [int(value) for value in wanted.values() if value.isascii() and value.isdigit()]
         ids = [pk for pk in ids if pk <= MAX_IMAGE_ID]
         images = {str(image.pk): image for image in Image.objects.filter(pk__in=ids)}
+        shown = [images[value] for value in wanted.values() if value in images]
+        self.shown = {image.pk for image in shown}
         self.waiting = {
-            image.pk for image in images.values() if image.renditions == Image.Renditions.PENDING
+            image.pk for image in shown if image.renditions == Image.Renditions.PENDING
         }
         found = {
             src: image.shown() if (image := images.get(value)) else None

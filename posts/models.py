@@ -272,7 +272,7 @@ class Post(models.Model):
         self.body_html = rendered.html
         self.broken_links = links.broken
         self.missing_images = images.missing
-        self.images_waiting = images.waiting
+        self.images_shown, self.images_waiting = images.shown, images.waiting
         self.citations = list(rendered.citations)
         if keep:
             self._kept_render = kept

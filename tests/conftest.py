@@ -31,6 +31,11 @@ def _transactional(item):
     )
 
 
+def pytest_report_header():
+    if connection.vendor != "postgresql":
+        return "browser tests: deselected here, run on PostgreSQL"
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
     """Pages in a real browser are checked on PostgreSQL only: what they add to the tests is
@@ -182,7 +187,7 @@ def browser(demo_site, live_server):
 
 def wait_for_live_server_requests(seconds=10):
     """Requests the browser left in flight (a live preview, say) finish before pytest-django
-    flushes the database, which the in-memory SQLite server shares with this thread."""
+    flushes the database, whose rows they may still be reading or writing."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline and any(
         thread.name.endswith("(process_request_thread)") for thread in threading.enumerate()

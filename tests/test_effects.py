@@ -1,5 +1,7 @@
 """What a change sets off happens once per transaction, whoever makes the change."""
 
+import threading
+import time
 from unittest import mock
 
 import pytest
@@ -95,3 +97,59 @@ def test_nothing_is_set_off_by_a_transaction_that_rolls_back(linked, counted):
         raise RuntimeError("changed our mind")
     assert (retire.call_count, index.call_count) == (0, 0)
     assert all("/posts/axis/" in post.body_html for post in Post.objects.exclude(pk=linked.pk))
+
+
+def waiting_on_a_lock():
+    """Whether another connection to this database is waiting for a row lock."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            "AND datname = current_database()"
+        )
+        return cursor.fetchone()[0] > 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rendering_again_never_overwrites_an_edit_committed_meanwhile(make_post):
+    """A linking post is rendered again (the post it links to was renamed) while an author's
+    edit of it is about to commit: readers get the edited text, with the new address."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite lets one writer at a time into the database, not two threads")
+    target = make_post(title="The gut-brain axis", slug="axis")
+    linker = make_post(body="See [the axis](post:axis). The text before the edit.")
+    edited, commit = threading.Event(), threading.Event()
+
+    def edit():
+        try:
+            with transaction.atomic():
+                post = Post.objects.get(pk=linker.pk)
+                post.body = "See [the axis](post:axis). The edited text."
+                post.save()
+                edited.set()
+                assert commit.wait(timeout=60)
+        finally:
+            edited.set()
+            connection.close()
+
+    def rename():
+        try:
+            target.slug = "the-axis"
+            target.save()  # the linking post is rendered again once this commits
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=edit), threading.Thread(target=rename)]
+    threads[0].start()
+    assert edited.wait(timeout=60)
+    threads[1].start()
+    deadline = time.monotonic() + 60
+    while not waiting_on_a_lock():  # the rename's rendering waits for the edit
+        assert time.monotonic() < deadline and threads[1].is_alive()
+        time.sleep(0.05)
+    commit.set()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    linker.refresh_from_db()
+    assert "The edited text." in linker.body_html
+    assert 'href="/posts/the-axis/"' in linker.body_html

@@ -2,6 +2,7 @@
 transactions commits first: neither sees what the other has not committed yet."""
 
 import threading
+from unittest import mock
 
 import pytest
 from django.db import connection, transaction
@@ -42,6 +43,30 @@ def test_a_post_committed_while_the_renditions_were_saved_is_found(make_post):
 
     post.refresh_from_db()
     assert RENDITION in post.body_html
+
+
+@pytest.mark.django_db
+def test_a_post_saved_after_its_image_in_one_transaction_is_rendered_once(make_post):
+    """As an import saves them: each image, then the post showing it."""
+    with mock.patch.object(Post, "rerender") as rerender, transaction.atomic():
+        image = library(photo((1000, 700)))
+        post = make_post(body=f"![A photo](image:{image.pk})")
+    rerender.assert_not_called()
+    assert image.file.url in Post.objects.get(pk=post.pk).body_html
+
+
+@pytest.mark.django_db
+def test_an_image_changed_after_a_post_showing_it_in_one_transaction_is_shown_changed(
+    make_post,
+):
+    image = library(photo((1000, 700)))
+    with transaction.atomic():
+        post = make_post(body=f"![](image:{image.pk})")  # described by the image
+        image.alt_text = "A jar of starter"
+        image.save()
+
+    post.refresh_from_db()
+    assert 'alt="A jar of starter"' in post.body_html
 
 
 @pytest.mark.django_db(transaction=True)
