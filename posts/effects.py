@@ -147,16 +147,16 @@ def linking_posts(moved, address_taken_over):
     them, and those whose links to their addresses found no post until now."""
     if not moved:
         return set()
-    found, posts = set(), list(Post.objects.filter(pk__in=moved).only("slug"))
+    found, posts = set(), Post.objects.filter(pk__in=moved).only("slug")
     # A few hundred posts at a time: SQLite refuses a condition more than 1,000 deep, which
     # the posts of an import would make.
-    for start in range(0, len(posts), 200):
+    for number, batch in enumerate(itertools.batched(posts, 200)):
         mentioning = Q()
-        for post in posts[start : start + 200]:
+        for post in batch:
             mentioning |= Q(body__contains=f"post:{post.slug}")
             mentioning |= Q(body__contains=post.get_absolute_url().rstrip("/"))
         linking = mentioning if address_taken_over else mentioning & ~Q(broken_links=[])
-        if start == 0:
+        if number == 0:
             linking |= Q(links__in=moved)
         found |= set(Post.objects.filter(linking).values_list("pk", flat=True))
     return found
@@ -178,9 +178,9 @@ def for_images(pending):
 
 def showing(images):
     """Ids of the posts whose text shows any of these images."""
-    found, images = set(), sorted(images)
-    for start in range(0, len(images), 200):  # a regular expression of bounded size
-        numbers = "|".join(map(str, images[start : start + 200]))
+    found = set()
+    for batch in itertools.batched(sorted(images), 200):  # a regular expression of bounded size
+        numbers = "|".join(map(str, batch))
         # `image:4` and no more digits: an image, a figure, a reference, at the end of the text.
         pattern = rf"{IMAGE_SCHEME}({numbers})([^0-9]|$)"
         found |= set(Post.objects.filter(body__regex=pattern).values_list("pk", flat=True))
@@ -207,8 +207,8 @@ def post_saved(sender, instance, created, raw=False, **kwargs):
     with changes() as pending:
         pending.indexed.add(instance.pk)
         if shown := getattr(instance, "images_shown", None):
-            waiting = frozenset(instance.images_waiting)
-            pending.renders[instance.pk] = Render(next(pending.steps), frozenset(shown), waiting)
+            waiting = instance.images_waiting
+            pending.renders[instance.pk] = Render(next(pending.steps), shown, waiting)
         else:
             pending.renders.pop(instance.pk, None)
         if created or instance.address_changed:

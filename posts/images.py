@@ -232,7 +232,7 @@ class ImageResolver:
     are still being made (see posts.effects.for_images)."""
 
     def __init__(self):
-        self.missing, self.shown, self.waiting = [], set(), set()
+        self.missing, self.shown, self.waiting = [], frozenset(), frozenset()
 
     def __call__(self, srcs):
         wanted = {src: src[len(IMAGE_SCHEME) :] for src in srcs if src.startswith(IMAGE_SCHEME)}
@@ -241,10 +241,10 @@ class ImageResolver:
         ids = [pk for pk in ids if pk <= MAX_IMAGE_ID]
         images = {str(image.pk): image for image in Image.objects.filter(pk__in=ids)}
         shown = [images[value] for value in wanted.values() if value in images]
-        self.shown = {image.pk for image in shown}
-        self.waiting = {
+        self.shown = frozenset(image.pk for image in shown)
+        self.waiting = frozenset(
             image.pk for image in shown if image.renditions == Image.Renditions.PENDING
-        }
+        )
         found = {
             src: image.shown() if (image := images.get(value)) else None
             for src, value in wanted.items()

@@ -4,6 +4,7 @@ Both rank title matches above summary and tag matches, and those above body matc
 return a snippet of the body with the matched words marked.
 """
 
+import itertools
 import re
 from collections import defaultdict
 from collections.abc import Sequence
@@ -277,9 +278,8 @@ def index(post_ids, batch_size=500):
     """Bring the index up to date with these posts as readers see them: an entry for each that
     exists, none for those that no longer do. A batch at a time: an import's thousands of
     posts are never all in memory."""
-    post_ids = list(post_ids)
-    for start in range(0, len(post_ids), batch_size):
-        index_batch(post_ids[start : start + batch_size])
+    for batch in itertools.batched(post_ids, batch_size):
+        index_batch(list(batch))
 
 
 def index_batch(post_ids):
